@@ -1,0 +1,208 @@
+import path from 'node:path';
+import { ConfigError } from './errors.js';
+
+/**
+ * Environment → typed configuration, checked at boot. Every bad value is reported at once, one
+ * line each, naming the variable and what it accepts. Documented in the README's table.
+ */
+export const DEFAULT_ORCHESTRATOR_IMAGE =
+  'cicd.ai4eu-dev.eu:7444/generic-parallel-orchestrator/orchestrator_container:1.4';
+
+export const SERVICE_TYPES = ['NodePort', 'ClusterIP', 'LoadBalancer'] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const ORCHESTRATOR_ADDRESS_MODES = ['node-port', 'service-dns'] as const;
+export type OrchestratorAddressMode = (typeof ORCHESTRATOR_ADDRESS_MODES)[number];
+
+export const RUN_MODES = ['all', 'api', 'worker'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** '' or a prefix starting with '/' and without a trailing slash, e.g. '/creodias-deployer'. */
+  basePath: string;
+  /** Public URL used in printed links; derived from host/port when unset. */
+  publicUrl: string | undefined;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  jwtSecret: string | undefined;
+  jwtSecretEncoding: 'base64' | 'utf8';
+  /** Roles (from the token's `role` claim) that may read and act on everyone's records. */
+  adminRoles: string[];
+  solutionSource: 'cds' | 'local';
+  solutionsDir: string;
+  cds: { url: string; user: string | undefined; password: string | undefined } | undefined;
+  nexus: { url: string; user: string | undefined; password: string | undefined } | undefined;
+  upstreamTimeoutMs: number;
+  orchestratorImage: string;
+  imagePullSecret: string | undefined;
+  sharedFolderSize: string;
+  sharedFolderStorageClass: string | undefined;
+  serviceType: ServiceType;
+  encryptionKey: string | undefined;
+  allowInsecureClusters: boolean;
+  deployTimeoutMs: number;
+  orchestratorAddress: OrchestratorAddressMode;
+  logLevel: LogLevel;
+  mode: RunMode;
+  /** Concurrent jobs per worker process. */
+  workerConcurrency: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = str(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    problems.push(`${name}="${value}" is not one of: ${allowed.join(', ')}`);
+    return fallback;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const value = str(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}="${value}" must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const value = str(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    problems.push(`${name}="${value}" must be true or false`);
+    return fallback;
+  };
+  const url = (name: string): string | undefined => {
+    const value = str(name);
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+      return value.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name}="${value}" must be an http:// or https:// URL`);
+      return undefined;
+    }
+  };
+  const duration = (name: string, fallbackMs: number): number => {
+    const value = str(name);
+    if (value === undefined) return fallbackMs;
+    const match = /^([0-9]+)(ms|s|m|h)?$/.exec(value);
+    if (!match) {
+      problems.push(`${name}="${value}" must be a duration such as 600s, 10m or 600000ms (a bare number means seconds)`);
+      return fallbackMs;
+    }
+    const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
+    const ms = Number(match[1]) * factor;
+    if (ms <= 0) problems.push(`${name}="${value}" must be greater than zero`);
+    return ms;
+  };
+
+  const port = int('PORT', 8125, 0, 65535);
+  const host = str('HOST') ?? '0.0.0.0';
+
+  let basePath = str('BASE_PATH') ?? '';
+  if (basePath !== '') {
+    basePath = basePath.replace(/\/+$/, '');
+    if (!/^\/[A-Za-z0-9._~\-/]*$/.test(basePath)) {
+      problems.push(`BASE_PATH="${env.BASE_PATH}" must start with "/" and contain only URL path characters, e.g. /creodias-deployer`);
+      basePath = '';
+    }
+  }
+
+  const databaseUrl = str('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+
+  const dataDir = path.resolve(str('DATA_DIR') ?? './data');
+  const jwtSecret = str('JWT_SECRET');
+  const jwtSecretEncoding = oneOf('JWT_SECRET_ENCODING', ['base64', 'utf8'] as const, 'base64');
+
+  const cdsUrl = url('CDS_URL');
+  const nexusUrl = url('NEXUS_URL');
+  const solutionSource = oneOf('SOLUTION_SOURCE', ['cds', 'local'] as const, cdsUrl ? 'cds' : 'local');
+  if (solutionSource === 'cds') {
+    if (!cdsUrl) problems.push('SOLUTION_SOURCE=cds needs CDS_URL (e.g. http://cds-service:8000/ccds)');
+    if (!nexusUrl) problems.push('SOLUTION_SOURCE=cds needs NEXUS_URL (the Nexus repository that holds blueprints and protos)');
+  }
+
+  const sharedFolderSize = str('SHARED_FOLDER_SIZE') ?? '1Gi';
+  if (!QUANTITY.test(sharedFolderSize)) {
+    problems.push(`SHARED_FOLDER_SIZE="${sharedFolderSize}" must be a Kubernetes quantity such as 1Gi or 500Mi`);
+  }
+  const sharedFolderStorageClass = str('SHARED_FOLDER_STORAGE_CLASS');
+  if (sharedFolderStorageClass !== undefined && !DNS_SUBDOMAIN.test(sharedFolderStorageClass)) {
+    problems.push(`SHARED_FOLDER_STORAGE_CLASS="${sharedFolderStorageClass}" must be a valid storage class name (lower case, digits, '-' and '.')`);
+  }
+  const imagePullSecret = str('IMAGE_PULL_SECRET');
+  if (imagePullSecret !== undefined && !DNS_SUBDOMAIN.test(imagePullSecret)) {
+    problems.push(`IMAGE_PULL_SECRET="${imagePullSecret}" must be a valid Secret name (lower case, digits, '-' and '.')`);
+  }
+
+  const encryptionKey = str('ENCRYPTION_KEY');
+  if (encryptionKey !== undefined && Buffer.from(encryptionKey, 'base64').length !== 32) {
+    problems.push('ENCRYPTION_KEY must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`)');
+  }
+  if (encryptionKey === undefined && databaseUrl !== undefined) {
+    // With an external database several replicas share records: a key generated on one replica's
+    // disk would make the others unable to read them.
+    problems.push('ENCRYPTION_KEY is required with DATABASE_URL (32 random bytes, base64: `openssl rand -base64 32`)');
+  }
+  if (jwtSecret === undefined && databaseUrl !== undefined) {
+    problems.push('JWT_SECRET is required with DATABASE_URL (the secret shared with the Graphene portal, jwt.auth.secret.key)');
+  }
+
+  const adminRoles = (str('ADMIN_ROLES') ?? 'admin,Admin')
+    .split(',')
+    .map((role) => role.trim())
+    .filter((role) => role !== '');
+
+  const config: Config = {
+    port,
+    host,
+    basePath,
+    publicUrl: url('PUBLIC_URL'),
+    databaseUrl,
+    dataDir,
+    jwtSecret,
+    jwtSecretEncoding,
+    adminRoles,
+    solutionSource,
+    solutionsDir: path.resolve(str('SOLUTIONS_DIR') ?? path.join(dataDir, 'solutions')),
+    cds: cdsUrl ? { url: cdsUrl, user: str('CDS_USER'), password: env.CDS_PASSWORD } : undefined,
+    nexus: nexusUrl ? { url: nexusUrl, user: str('NEXUS_USER'), password: env.NEXUS_PASSWORD } : undefined,
+    upstreamTimeoutMs: duration('UPSTREAM_TIMEOUT', 15_000),
+    orchestratorImage: str('ORCHESTRATOR_IMAGE') ?? DEFAULT_ORCHESTRATOR_IMAGE,
+    imagePullSecret,
+    sharedFolderSize,
+    sharedFolderStorageClass,
+    serviceType: oneOf('SERVICE_TYPE', SERVICE_TYPES, 'NodePort'),
+    encryptionKey,
+    allowInsecureClusters: bool('ALLOW_INSECURE_CLUSTERS', false),
+    deployTimeoutMs: duration('DEPLOY_TIMEOUT', 600_000),
+    orchestratorAddress: oneOf('ORCHESTRATOR_ADDRESS', ORCHESTRATOR_ADDRESS_MODES, 'node-port'),
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    mode: oneOf('SLIPWAY_MODE', RUN_MODES, 'all'),
+    workerConcurrency: int('WORKER_CONCURRENCY', 4, 1, 256),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
