@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite uses: Chromium for the browser tests, PyJWT and
+# OpenSSL for independently signed tokens, shellcheck for the exported deploy script.
+# As root it installs what is missing with apt-get; otherwise it says what to install and fails.
+set -euo pipefail
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+/usr/bin/python3 -c 'import jwt' >/dev/null 2>&1 || need+=(python3-jwt)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+command -v kubectl >/dev/null 2>&1 || true
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "The tests need these Debian packages: ${need[*]}" >&2
+  echo "Install them with: sudo apt-get install -y --no-install-recommends ${need[*]}" >&2
+  exit 1
+fi
+echo "Installing test dependencies: ${need[*]}" >&2
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ]; then
+  apt-get update -qq
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }

@@ -1,0 +1,95 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Pool } from './adapters/db/pool.js';
+import type { SecretBox } from './adapters/crypto/secret-box.js';
+import type { SolutionSource } from './domain/solution.js';
+import type { JobQueue } from './jobs/queue.js';
+import { createAuthenticator } from './http/auth/authenticator.js';
+import type { Principal } from './http/auth/jwt.js';
+import { sendProblem } from './http/problem.js';
+import { registerMetrics } from './http/metrics.js';
+import { openApiInfo } from './http/openapi.js';
+import { healthRoutes } from './http/health/routes.js';
+import { grapheneRoutes } from './http/graphene/routes.js';
+import { deploymentRoutes } from './http/deployments/routes.js';
+import { solutionRoutes } from './http/solutions/routes.js';
+import { homeRoutes } from './http/home/routes.js';
+import { DeploymentService } from './services/deployments/service.js';
+import { NotFoundError } from './errors.js';
+import type { App } from './http/types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+  interface FastifyInstance {
+    /** preHandler: verifies the Graphene token and sets request.principal, or answers 401. */
+    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    isAdmin: (principal: Principal) => boolean;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  pool: Pool;
+  queue: JobQueue;
+  solutionSource: SolutionSource;
+  secretBox: SecretBox;
+  jwtKey: Uint8Array;
+}
+
+/** Builds the HTTP application: plugins, then routes. The server and the tests build it alike. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config } = deps;
+  const app: App = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    trustProxy: true,
+    bodyLimit: 2 * 1024 * 1024,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('principal', undefined);
+  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error, config.basePath));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new NotFoundError(`No route for ${request.method} ${request.url.split('?')[0]}`), config.basePath),
+  );
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(multipart, { limits: { fileSize: 1024 * 1024, files: 1, fields: 20 } });
+  await app.register(swagger, { openapi: openApiInfo(config.basePath) });
+  await app.register(swaggerUi, { routePrefix: `${config.basePath}/docs` });
+
+  const authenticator = createAuthenticator({ key: deps.jwtKey, basePath: config.basePath, adminRoles: config.adminRoles });
+  app.decorate('authenticate', async (request, reply) => {
+    request.principal = await authenticator.authenticate(request, reply);
+  });
+  app.decorate('isAdmin', (principal: Principal) => authenticator.isAdmin(principal));
+
+  const deployments = new DeploymentService(deps);
+
+  await app.register(
+    async (scoped) => {
+      const api = scoped as App;
+      registerMetrics(api, '/metrics');
+      api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+      await healthRoutes(api, deps);
+      await homeRoutes(api, deps);
+      await grapheneRoutes(api, { ...deps, deployments });
+      await deploymentRoutes(api, { ...deps, deployments });
+      await solutionRoutes(api, deps);
+    },
+    { prefix: config.basePath },
+  );
+  return app;
+}

@@ -1,0 +1,56 @@
+import { Type } from '@sinclair/typebox';
+import type { Config } from '../../config.js';
+import type { DeploymentService } from '../../services/deployments/service.js';
+import { requirePrincipal } from '../deployments/routes.js';
+import { Id } from '../schemas.js';
+import type { App } from '../types.js';
+import { deployForm } from '../views/deploy-form.js';
+import { readDeployForm } from './form.js';
+
+/**
+ * Graphene's front door, compatible with the CREODIAS deployer: the entry page Graphene opens
+ * (`GET /deploy/{solutionId}/{revisionId}?jwtToken=…`) and the form post (`POST /deploy`), which
+ * answers 303 to the deployment's status page instead of blocking until the cluster is done.
+ */
+export async function grapheneRoutes(app: App, deps: { deployments: DeploymentService; config: Config }): Promise<void> {
+  app.get(
+    '/deploy/:solutionId/:revisionId',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['graphene'],
+        summary: 'The deploy form Graphene opens',
+        params: Type.Object({ solutionId: Id, revisionId: Id }),
+        querystring: Type.Object({ jwtToken: Type.Optional(Type.String()) }),
+        produces: ['text/html'],
+      },
+    },
+    async (request, reply) => {
+      const principal = requirePrincipal(request.principal);
+      const { solution, namespace } = await deps.deployments.proposal(request.params.solutionId, request.params.revisionId);
+      const page = deployForm(
+        { solutionId: solution.solutionId, revisionId: solution.revisionId, solutionName: solution.name, namespace, user: principal.user },
+        deps.config.basePath,
+      );
+      return reply.type('text/html; charset=utf-8').send(page);
+    },
+  );
+
+  app.post(
+    '/deploy',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['graphene'],
+        summary: 'Submit the deploy form (urlencoded or multipart: solutionId, revisionId, namespaceName, config or configFile)',
+        consumes: ['application/x-www-form-urlencoded', 'multipart/form-data'],
+      },
+    },
+    async (request, reply) => {
+      const principal = requirePrincipal(request.principal);
+      const form = await readDeployForm(request);
+      const deployment = await deps.deployments.create(principal, form);
+      return reply.redirect(`${deps.config.basePath}/deployments/${deployment.id}`, 303);
+    },
+  );
+}

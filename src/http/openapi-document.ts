@@ -1,0 +1,30 @@
+import pg from 'pg';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { buildApp } from '../app.js';
+import { createSecretBox } from '../adapters/crypto/secret-box.js';
+import { NotFoundError } from '../errors.js';
+
+/**
+ * The OpenAPI document as the route schemas define it. Building the app registers the routes
+ * without touching a database, a queue or a solution source: none of them is called.
+ */
+export async function openApiDocument(): Promise<string> {
+  const config = loadConfig({ JWT_SECRET: 'b3BlbmFwaQ==', SOLUTION_SOURCE: 'local' });
+  const unused = (): never => {
+    throw new Error('not used while generating the OpenAPI document');
+  };
+  const app = await buildApp({
+    config,
+    logger: createLogger('silent'),
+    pool: new pg.Pool(),
+    queue: { enqueue: unused, work: unused, stop: async () => undefined },
+    solutionSource: { getSolution: async () => Promise.reject(new NotFoundError('none')) },
+    secretBox: createSecretBox(Buffer.alloc(32)),
+    jwtKey: new Uint8Array(32),
+  });
+  await app.ready();
+  const yaml = app.swagger({ yaml: true });
+  await app.close();
+  return yaml;
+}

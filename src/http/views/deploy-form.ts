@@ -1,0 +1,34 @@
+import { html } from './html.js';
+import { layout } from './layout.js';
+
+export interface DeployFormModel {
+  solutionId: string;
+  revisionId: string;
+  solutionName: string;
+  namespace: string;
+  user: string;
+}
+
+/**
+ * Graphene's entry page (as CREO's): read-only solution and revision, the namespace pre-filled,
+ * the kube config pasted into `config` or uploaded as a file.
+ */
+export function deployForm(model: DeployFormModel, basePath: string): string {
+  const body = html`
+<h1>Deploy ${model.solutionName}</h1>
+<p class="hint">Signed in as ${model.user}. The kube config is used only to deploy, stored encrypted, and never shown again.</p>
+<form method="post" action="${basePath}/deploy" enctype="multipart/form-data">
+  <label for="solutionId">Solution</label>
+  <input type="text" id="solutionId" name="solutionId" value="${model.solutionId}" readonly>
+  <label for="revisionId">Revision</label>
+  <input type="text" id="revisionId" name="revisionId" value="${model.revisionId}" readonly>
+  <label for="namespaceName">Namespace <span class="hint">lower-case letters, digits and '-', at most 63</span></label>
+  <input type="text" id="namespaceName" name="namespaceName" value="${model.namespace}" required maxlength="63" pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?">
+  <label for="configFile">Kube config file</label>
+  <input type="file" id="configFile" name="configFile">
+  <label for="config">…or paste the kube config <span class="hint">inline credentials only: no exec, auth-provider or file paths</span></label>
+  <textarea id="config" name="config" spellcheck="false" autocomplete="off"></textarea>
+  <button type="submit">Deploy</button>
+</form>`;
+  return layout(`Deploy ${model.solutionName}`, body, basePath);
+}

@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { Pool } from '../adapters/db/pool.js';
+import { AppError, errorMessage } from '../errors.js';
+import type { JobError, JobRecord, JobStatus } from './model.js';
+import { appendEvent, finishJob, isCancelRequested, setStep, startJob } from './store.js';
+
+/** Thrown at a step boundary when the job's cancellation was requested. */
+export class JobCancelledError extends AppError {
+  constructor() {
+    super('job_cancelled', 409, 'The job was cancelled');
+  }
+}
+
+export interface JobContext {
+  job: JobRecord;
+  log: Logger;
+  /** Run one named step: records running → succeeded/failed with timestamps and an event each. */
+  step<T>(name: string, fn: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T>;
+  /** Mark a known step as skipped (it does not apply to this job). */
+  skip(name: string, why: string): Promise<void>;
+  event(type: string, message: string, data?: unknown): Promise<void>;
+  /** Throws JobCancelledError when cancellation was requested. Called between steps. */
+  checkCancelled(): Promise<void>;
+}
+
+export interface JobOutcome {
+  status: Extract<JobStatus, 'succeeded' | 'partially_failed' | 'failed'>;
+  result?: unknown;
+  error?: JobError;
+}
+
+export interface JobHandler {
+  run(ctx: JobContext): Promise<JobOutcome>;
+  /** Called once the job reached a final status, to update the job's subject (a deployment…). */
+  finished?(job: JobRecord, status: JobStatus, outcome: { result?: unknown; error?: JobError | null }): Promise<void>;
+}
+
+/** A typed error becomes the job's error; anything else is reported without internals. */
+export function toJobError(error: unknown): JobError {
+  if (error instanceof AppError) {
+    const details = Object.keys(error.extra).length > 0 ? error.extra : undefined;
+    return details === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, details };
+  }
+  return { code: 'internal_error', message: 'The job failed unexpectedly; see the service log for details' };
+}
+
+export async function runJob(pool: Pool, jobId: string, handler: JobHandler, baseLog: Logger): Promise<void> {
+  const job = await startJob(pool, jobId);
+  if (!job) return; // already finished (a duplicate delivery) or unknown
+  const log = baseLog.child({ jobId, kind: job.kind });
+  const ctx: JobContext = {
+    job,
+    log,
+    async step(name, fn, detail) {
+      await ctx.checkCancelled();
+      await setStep(pool, jobId, name, 'running');
+      await appendEvent(pool, jobId, 'step.started', name, { step: name });
+      try {
+        const result = await fn();
+        const text = detail?.(result) ?? null;
+        await setStep(pool, jobId, name, 'succeeded', text);
+        await appendEvent(pool, jobId, 'step.finished', text ? `${name}: ${text}` : name, { step: name, status: 'succeeded' });
+        return result;
+      } catch (error: unknown) {
+        const status = error instanceof JobCancelledError ? 'cancelled' : 'failed';
+        const jobError = toJobError(error);
+        await setStep(pool, jobId, name, status, jobError.message);
+        await appendEvent(pool, jobId, 'step.finished', `${name} ${status}: ${jobError.message}`, { step: name, status });
+        throw error;
+      }
+    },
+    async skip(name, why) {
+      await setStep(pool, jobId, name, 'skipped', why);
+    },
+    event: (type, message, data) => appendEvent(pool, jobId, type, message, data),
+    async checkCancelled() {
+      if (await isCancelRequested(pool, jobId)) throw new JobCancelledError();
+    },
+  };
+
+  let status: JobStatus;
+  let outcome: { result?: unknown; error?: JobError | null };
+  try {
+    await appendEvent(pool, jobId, 'job.started', `${job.kind} started${job.attempts > 1 ? ` (attempt ${job.attempts})` : ''}`);
+    const result = await handler.run(ctx);
+    status = result.status;
+    outcome = { result: result.result, error: result.error ?? null };
+  } catch (error: unknown) {
+    status = error instanceof JobCancelledError ? 'cancelled' : 'failed';
+    outcome = { error: toJobError(error) };
+    if (!(error instanceof AppError)) log.error({ err: error }, 'job failed unexpectedly');
+    else log.info({ code: error.code }, `job ${status}: ${errorMessage(error)}`);
+  }
+  await finishJob(pool, jobId, { status, result: outcome.result, error: outcome.error ?? null });
+  await handler.finished?.(job, status, outcome);
+  await appendEvent(pool, jobId, 'job.finished', outcome.error ? `${status}: ${outcome.error.message}` : status, {
+    status,
+    error: outcome.error ?? undefined,
+  });
+}

@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './adapters/db/embedded.js';
+import { createPool, type Pool } from './adapters/db/pool.js';
+import { migrate } from './adapters/db/migrate.js';
+import { createSecretBox, loadEncryptionKey } from './adapters/crypto/secret-box.js';
+import { createSolutionSource } from './adapters/solution-source.js';
+import { createClusterClient } from './adapters/kubernetes/cluster-client.js';
+import { connectOrchestrator } from './adapters/orchestrator/client.js';
+import { decodeJwtSecret, ensureDevSecret } from './http/auth/secret.js';
+import { startJobQueue, type JobQueue } from './jobs/queue.js';
+import { JOB_KINDS } from './jobs/model.js';
+import { startWorkers } from './jobs/workers.js';
+import { deployHandler, type DeployDeps } from './jobs/handlers/deploy.js';
+import type { SolutionSource } from './domain/solution.js';
+import { buildApp } from './app.js';
+import type { App } from './http/types.js';
+
+/**
+ * Assembles a running Slipway: database (embedded or external), migrations, queue, adapters, the
+ * HTTP app and the workers. server.ts and the integration tests start it the same way; tests may
+ * swap adapters for doubles through `overrides`.
+ */
+export interface Runtime {
+  app: App;
+  config: Config;
+  pool: Pool;
+  queue: JobQueue;
+  databaseUrl: string;
+  /** Set when no JWT_SECRET was given and a development secret was generated. */
+  devSecret: Uint8Array | undefined;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  solutionSource?: SolutionSource;
+  connectCluster?: DeployDeps['connectCluster'];
+  connectOrchestrator?: DeployDeps['connectOrchestrator'];
+}
+
+export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === undefined) {
+    logger.info({ dataDir: config.dataDir }, 'starting the embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres(config.dataDir, { onLog: (line) => logger.debug({ postgres: line }) });
+    databaseUrl = embedded.url;
+  }
+  const applied = await migrate(databaseUrl, (message) => logger.debug({ migrate: message }));
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  const pool = createPool(databaseUrl);
+  const queue = await startJobQueue(databaseUrl, JOB_KINDS, (error) => logger.error({ err: error }, 'job queue error'));
+  const secretBox = createSecretBox(await loadEncryptionKey(config.encryptionKey, config.dataDir));
+  let devSecret: Uint8Array | undefined;
+  let jwtKey: Uint8Array;
+  if (config.jwtSecret !== undefined) {
+    jwtKey = decodeJwtSecret(config.jwtSecret, config.jwtSecretEncoding);
+  } else {
+    devSecret = decodeJwtSecret(await ensureDevSecret(config.dataDir), 'base64');
+    jwtKey = devSecret;
+  }
+  const solutionSource = overrides.solutionSource ?? createSolutionSource(config);
+  const app = await buildApp({ config, logger, pool, queue, solutionSource, secretBox, jwtKey });
+
+  if (config.mode !== 'api') {
+    const handlers = {
+      deploy: deployHandler({
+        config,
+        pool,
+        secretBox,
+        solutionSource,
+        connectCluster: overrides.connectCluster ?? ((kubeconfig) => createClusterClient(kubeconfig)),
+        connectOrchestrator: overrides.connectOrchestrator ?? ((address) => connectOrchestrator(address)),
+      }),
+    };
+    await startWorkers(queue, pool, handlers, config.workerConcurrency, logger);
+  }
+
+  return {
+    app,
+    config,
+    pool,
+    queue,
+    databaseUrl,
+    devSecret,
+    async stop() {
+      await app.close();
+      await queue.stop(30_000);
+      await pool.end();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { JobError, JobStep } from '../../jobs/model.js';
+
+export const DEPLOYMENT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+/** One deployed node as the user sees it: its Service, ports and web UI link. */
+export interface DeployedService {
+  name: string;
+  kubeName: string;
+  role: 'node' | 'orchestrator';
+  image: string;
+  nodePorts: { protobufApi?: number; webui?: number };
+  webUiUrl?: string;
+}
+
+export interface Deployment {
+  id: string;
+  owner: string;
+  solutionId: string;
+  revisionId: string;
+  solutionName: string | null;
+  solutionKind: string | null;
+  namespace: string;
+  clusterServer: string | null;
+  status: DeploymentStatus;
+  services: DeployedService[];
+  error: JobError | null;
+  jobId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the API returns: the deployment with its current job's steps. Never the kube config. */
+export interface DeploymentView extends Omit<Deployment, 'owner'> {
+  owner: string;
+  steps: JobStep[];
+}
