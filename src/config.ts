@@ -51,6 +51,12 @@ export interface Config {
   mode: RunMode;
   /** Concurrent jobs per worker process. */
   workerConcurrency: number;
+  /** A running job whose worker has not heartbeat for this long is taken over by another. */
+  jobLeaseSeconds: number;
+  /** Key of the HMAC-SHA256 signature on deployment callbacks (X-Slipway-Signature). */
+  callbackSecret: string | undefined;
+  /** Allow callback URLs on private or loopback addresses (off: they could reach internal services). */
+  allowPrivateCallbacks: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -202,6 +208,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     mode: oneOf('SLIPWAY_MODE', RUN_MODES, 'all'),
     workerConcurrency: int('WORKER_CONCURRENCY', 4, 1, 256),
+    jobLeaseSeconds: int('JOB_LEASE_SECONDS', 30, 1, 3600),
+    callbackSecret: str('CALLBACK_SECRET'),
+    allowPrivateCallbacks: bool('ALLOW_PRIVATE_CALLBACKS', false),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -10,7 +10,7 @@ import { connectOrchestrator } from './adapters/orchestrator/client.js';
 import { decodeJwtSecret, ensureDevSecret } from './http/auth/secret.js';
 import { startJobQueue, type JobQueue } from './jobs/queue.js';
 import { JOB_KINDS } from './jobs/model.js';
-import { startWorkers } from './jobs/workers.js';
+import { startWorkers, type Workers } from './jobs/workers.js';
 import { deployHandler, type DeployDeps } from './jobs/handlers/deploy.js';
 import type { SolutionSource } from './domain/solution.js';
 import { buildApp } from './app.js';
@@ -63,6 +63,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const solutionSource = overrides.solutionSource ?? createSolutionSource(config);
   const app = await buildApp({ config, logger, pool, queue, solutionSource, secretBox, jwtKey });
 
+  let workers: Workers | undefined;
   if (config.mode !== 'api') {
     const handlers = {
       deploy: deployHandler({
@@ -74,7 +75,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
         connectOrchestrator: overrides.connectOrchestrator ?? ((address) => connectOrchestrator(address)),
       }),
     };
-    await startWorkers(queue, pool, handlers, config.workerConcurrency, logger);
+    workers = await startWorkers(queue, pool, handlers, { concurrency: config.workerConcurrency, leaseSeconds: config.jobLeaseSeconds }, logger);
   }
 
   return {
@@ -85,6 +86,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     databaseUrl,
     devSecret,
     async stop() {
+      workers?.stop();
       await app.close();
       await queue.stop(30_000);
       await pool.end();

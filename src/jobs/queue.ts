@@ -9,7 +9,7 @@ import type { JobKind } from './model.js';
  */
 export interface JobQueue {
   /** Enqueue inside the caller's transaction. Not idempotent: call once per job row. */
-  enqueue(db: Queryable, kind: JobKind, jobId: string, options?: { expireInSeconds?: number }): Promise<void>;
+  enqueue(db: Queryable, kind: JobKind, jobId: string, options?: { expireInSeconds?: number; redelivery?: boolean }): Promise<void>;
   /** Start `concurrency` pollers for a kind; each handles one job at a time. */
   work(kind: JobKind, concurrency: number, handler: (jobId: string) => Promise<void>): Promise<void>;
   /** Stop fetching, wait for running handlers up to `timeoutMs`, close connections. */
@@ -39,7 +39,8 @@ export async function startJobQueue(
   return {
     async enqueue(db, kind, jobId, options = {}) {
       await boss.send(kind, { jobId }, {
-        id: jobId,
+        // The first message carries the job's id; a redelivery after a dead worker gets its own.
+        ...(options.redelivery ? {} : { id: jobId }),
         expireInSeconds: options.expireInSeconds ?? 3600,
         db: { executeSql: async (text: string, values: unknown[]) => db.query(text, values) },
       });

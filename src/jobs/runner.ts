@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { Pool } from '../adapters/db/pool.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { JobError, JobRecord, JobStatus } from './model.js';
-import { appendEvent, finishJob, isCancelRequested, setStep, startJob } from './store.js';
+import { appendEvent, claimJob, finishJob, heartbeat, setStep } from './store.js';
 
-/** Thrown at a step boundary when the job's cancellation was requested. */
+/** Thrown at a step boundary (or by a step that watches `ctx.signal`) when cancellation was requested. */
 export class JobCancelledError extends AppError {
   constructor() {
     super('job_cancelled', 409, 'The job was cancelled');
@@ -14,13 +14,15 @@ export class JobCancelledError extends AppError {
 export interface JobContext {
   job: JobRecord;
   log: Logger;
+  /** Aborted when the job's cancellation is requested; long steps pass it on. */
+  signal: AbortSignal;
   /** Run one named step: records running → succeeded/failed with timestamps and an event each. */
   step<T>(name: string, fn: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T>;
   /** Mark a known step as skipped (it does not apply to this job). */
   skip(name: string, why: string): Promise<void>;
   event(type: string, message: string, data?: unknown): Promise<void>;
   /** Throws JobCancelledError when cancellation was requested. Called between steps. */
-  checkCancelled(): Promise<void>;
+  checkCancelled(): void;
 }
 
 export interface JobOutcome {
@@ -35,6 +37,11 @@ export interface JobHandler {
   finished?(job: JobRecord, status: JobStatus, outcome: { result?: unknown; error?: JobError | null }): Promise<void>;
 }
 
+export interface RunnerOptions {
+  workerId: string;
+  leaseSeconds: number;
+}
+
 /** A typed error becomes the job's error; anything else is reported without internals. */
 export function toJobError(error: unknown): JobError {
   if (error instanceof AppError) {
@@ -44,44 +51,57 @@ export function toJobError(error: unknown): JobError {
   return { code: 'internal_error', message: 'The job failed unexpectedly; see the service log for details' };
 }
 
-export async function runJob(pool: Pool, jobId: string, handler: JobHandler, baseLog: Logger): Promise<void> {
-  const job = await startJob(pool, jobId);
-  if (!job) return; // already finished (a duplicate delivery) or unknown
+export async function runJob(pool: Pool, jobId: string, handler: JobHandler, baseLog: Logger, options: RunnerOptions): Promise<void> {
+  const job = await claimJob(pool, jobId, options.workerId, options.leaseSeconds);
+  if (!job) return; // finished, cancelled, or held by a live worker: a duplicate delivery
   const log = baseLog.child({ jobId, kind: job.kind });
+  const cancel = new AbortController();
+  const beat = setInterval(() => {
+    heartbeat(pool, jobId, options.workerId)
+      .then((state) => {
+        if (state.cancelRequested && !cancel.signal.aborted) cancel.abort(new JobCancelledError());
+      })
+      .catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'));
+  }, Math.max(200, (options.leaseSeconds * 1000) / 3));
+
   const ctx: JobContext = {
     job,
     log,
+    signal: cancel.signal,
     async step(name, fn, detail) {
-      await ctx.checkCancelled();
+      ctx.checkCancelled();
       await setStep(pool, jobId, name, 'running');
       await appendEvent(pool, jobId, 'step.started', name, { step: name });
       try {
         const result = await fn();
         const text = detail?.(result) ?? null;
         await setStep(pool, jobId, name, 'succeeded', text);
-        await appendEvent(pool, jobId, 'step.finished', text ? `${name}: ${text}` : name, { step: name, status: 'succeeded' });
+        await appendEvent(pool, jobId, 'step.finished', text ? `${name}: ${text}` : name, { step: name, status: 'succeeded', detail: text });
         return result;
       } catch (error: unknown) {
-        const status = error instanceof JobCancelledError ? 'cancelled' : 'failed';
-        const jobError = toJobError(error);
+        const cancelled = error instanceof JobCancelledError || cancel.signal.aborted;
+        const status = cancelled ? 'cancelled' : 'failed';
+        const jobError = cancelled ? toJobError(new JobCancelledError()) : toJobError(error);
         await setStep(pool, jobId, name, status, jobError.message);
-        await appendEvent(pool, jobId, 'step.finished', `${name} ${status}: ${jobError.message}`, { step: name, status });
-        throw error;
+        await appendEvent(pool, jobId, 'step.finished', `${name} ${status}: ${jobError.message}`, { step: name, status, detail: jobError.message });
+        throw cancelled ? new JobCancelledError() : error;
       }
     },
     async skip(name, why) {
       await setStep(pool, jobId, name, 'skipped', why);
     },
     event: (type, message, data) => appendEvent(pool, jobId, type, message, data),
-    async checkCancelled() {
-      if (await isCancelRequested(pool, jobId)) throw new JobCancelledError();
+    checkCancelled() {
+      if (cancel.signal.aborted) throw new JobCancelledError();
     },
   };
 
   let status: JobStatus;
   let outcome: { result?: unknown; error?: JobError | null };
   try {
-    await appendEvent(pool, jobId, 'job.started', `${job.kind} started${job.attempts > 1 ? ` (attempt ${job.attempts})` : ''}`);
+    const state = await heartbeat(pool, jobId, options.workerId);
+    if (state.cancelRequested) cancel.abort(new JobCancelledError());
+    await appendEvent(pool, jobId, 'job.started', `${job.kind} started${job.attempts > 1 ? ` (attempt ${job.attempts})` : ''}`, { attempt: job.attempts });
     const result = await handler.run(ctx);
     status = result.status;
     outcome = { result: result.result, error: result.error ?? null };
@@ -90,6 +110,8 @@ export async function runJob(pool: Pool, jobId: string, handler: JobHandler, bas
     outcome = { error: toJobError(error) };
     if (!(error instanceof AppError)) log.error({ err: error }, 'job failed unexpectedly');
     else log.info({ code: error.code }, `job ${status}: ${errorMessage(error)}`);
+  } finally {
+    clearInterval(beat);
   }
   await finishJob(pool, jobId, { status, result: outcome.result, error: outcome.error ?? null });
   await handler.finished?.(job, status, outcome);

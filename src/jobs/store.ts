@@ -81,15 +81,61 @@ export async function getJob(db: Queryable, id: string): Promise<JobRecord | und
   return rows[0] ? toJob(rows[0]) : undefined;
 }
 
-/** Claim a job for a run: queued → running (or running again after a crash). */
-export async function startJob(db: Queryable, id: string): Promise<JobRecord | undefined> {
+/**
+ * Claim a job for this worker: a queued job, or a running one whose worker stopped heartbeating
+ * (it crashed or was killed). A job another live worker holds is left alone, so a duplicate
+ * delivery never runs it twice at once.
+ */
+export async function claimJob(db: Queryable, id: string, workerId: string, leaseSeconds: number): Promise<JobRecord | undefined> {
   const { rows } = await db.query<JobRow>(
-    `UPDATE jobs SET status = 'running', attempts = attempts + 1,
+    `UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $2, heartbeat_at = now(),
             started_at = COALESCE(started_at, now()), updated_at = now()
-      WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`,
-    [id],
+      WHERE id = $1 AND NOT cancel_requested
+        AND (status = 'queued' OR (status = 'running' AND (worker_id IS NULL OR heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $3))))
+      RETURNING *`,
+    [id, workerId, leaseSeconds],
   );
   return rows[0] ? toJob(rows[0]) : undefined;
+}
+
+/** Renew this worker's lease; answers whether cancellation was requested meanwhile. */
+export async function heartbeat(db: Queryable, id: string, workerId: string): Promise<{ held: boolean; cancelRequested: boolean }> {
+  const { rows } = await db.query<{ cancel_requested: boolean }>(
+    `UPDATE jobs SET heartbeat_at = now() WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING cancel_requested`,
+    [id, workerId],
+  );
+  return { held: rows.length > 0, cancelRequested: rows[0]?.cancel_requested ?? false };
+}
+
+/** Running jobs whose worker stopped heartbeating; locked so one sweeper handles each. */
+export async function staleJobs(db: Queryable, leaseSeconds: number): Promise<JobRecord[]> {
+  const { rows } = await db.query<JobRow>(
+    `SELECT * FROM jobs WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)
+      ORDER BY heartbeat_at LIMIT 50 FOR UPDATE SKIP LOCKED`,
+    [leaseSeconds * 2],
+  );
+  return rows.map(toJob);
+}
+
+/** Hand a job whose worker died back to the queue: no worker holds it until one claims it. */
+export async function releaseJob(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE jobs SET worker_id = NULL, heartbeat_at = now(), updated_at = now() WHERE id = $1`, [id]);
+}
+
+/** A queued job that was cancelled before a worker took it ends at once. */
+export async function cancelQueuedJob(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE jobs SET status = 'cancelled', cancel_requested = true, finished_at = now(), updated_at = now(),
+            error = '{"code":"job_cancelled","message":"Cancelled before it started"}'::jsonb
+      WHERE id = $1 AND status = 'queued'`,
+    [id],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function listJobsOfSubject(db: Queryable, subjectType: string, subjectId: string): Promise<JobRecord[]> {
+  const { rows } = await db.query<JobRow>('SELECT * FROM jobs WHERE subject_type = $1 AND subject_id = $2 ORDER BY created_at', [subjectType, subjectId]);
+  return rows.map(toJob);
 }
 
 export async function finishJob(
@@ -179,10 +225,11 @@ export async function appendEvent(db: Queryable, jobId: string, type: string, me
   );
 }
 
-export async function listEvents(db: Queryable, jobId: string, afterId = '0', limit = 500): Promise<JobEvent[]> {
+/** Events of several jobs after an event id (the SSE resume point), oldest first. */
+export async function listEvents(db: Queryable, jobIds: readonly string[], afterId = '0', limit = 500): Promise<JobEvent[]> {
   const { rows } = await db.query<EventRow>(
-    'SELECT id, job_id, at, type, message, data FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3',
-    [jobId, afterId, limit],
+    'SELECT id, job_id, at, type, message, data FROM job_events WHERE job_id = ANY($1::uuid[]) AND id > $2 ORDER BY id LIMIT $3',
+    [jobIds, afterId, limit],
   );
   return rows.map((row) => ({ id: String(row.id), jobId: row.job_id, at: row.at.toISOString(), type: row.type, message: row.message, data: row.data }));
 }

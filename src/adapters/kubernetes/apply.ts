@@ -1,0 +1,141 @@
+import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesApplyError, KubernetesRequestError } from './errors.js';
+import { RetriesExhausted, withRetry, type CallFailure, type RetryPolicy } from './retry.js';
+import type { Transport } from './transport.js';
+
+export const FIELD_MANAGER = 'slipway';
+
+export interface ApplyOptions {
+  /** Server-side apply field manager; `slipway` for everything Slipway owns. */
+  fieldManager: string;
+  /** Objects of one wave applied at the same time. */
+  concurrency: number;
+  /** Called once per object, as soon as the API server accepted it. */
+  onApplied?: (object: KubernetesObject, result: AppliedObject) => void;
+  signal?: AbortSignal;
+}
+
+export interface AppliedObject {
+  kind: string;
+  name: string;
+  namespace?: string;
+  resourceVersion?: string;
+  /** Requests it took, retries included (discovery not counted). */
+  attempts: number;
+}
+
+export interface ApplyResult {
+  /** How many objects were applied. */
+  applied: number;
+  objects: AppliedObject[];
+  waves: number;
+  /** HTTP requests this client sent during the call (discovery and retries included). */
+  requests: number;
+  /** Attempts beyond the first, over all objects. */
+  retries: number;
+}
+
+/** `Deployment/classifier`: how messages name an object. */
+export function describeObject(object: KubernetesObject): string {
+  return `${object.kind ?? 'Object'}/${object.metadata?.name ?? '(unnamed)'}`;
+}
+
+/**
+ * Applies wave after wave (namespace, then volumes, then services, then deployments: whatever
+ * the caller ordered); a wave starts only once every object of the previous one was accepted.
+ * The first failure stops new work, lets in-flight requests finish, and is thrown.
+ */
+export async function applyWaves(
+  transport: Transport,
+  policy: RetryPolicy,
+  waves: readonly (readonly KubernetesObject[])[],
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const startRequests = transport.requestCount();
+  const objects: AppliedObject[] = [];
+  for (const wave of waves) {
+    const results = await mapBounded(wave, Math.max(1, options.concurrency), async (object) => {
+      const result = await applyObject(transport, policy, object, options);
+      options.onApplied?.(object, result);
+      return result;
+    });
+    objects.push(...results);
+  }
+  return {
+    applied: objects.length,
+    objects,
+    waves: waves.length,
+    requests: transport.requestCount() - startRequests,
+    retries: objects.reduce((sum, o) => sum + o.attempts - 1, 0),
+  };
+}
+
+async function applyObject(
+  transport: Transport,
+  policy: RetryPolicy,
+  object: KubernetesObject,
+  options: ApplyOptions,
+): Promise<AppliedObject> {
+  // The client fills in defaults (namespace, apiVersion) on the object it is given: give it a copy.
+  const patch = (): Promise<KubernetesObject> =>
+    transport.objects.patch(
+      structuredClone(object),
+      undefined,
+      undefined,
+      options.fieldManager,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  try {
+    const { value, attempts } = await withRetry(patch, policy, options.signal);
+    return {
+      kind: object.kind ?? '',
+      name: object.metadata?.name ?? '',
+      ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
+      ...(value.metadata?.resourceVersion ? { resourceVersion: value.metadata.resourceVersion } : {}),
+      attempts,
+    };
+  } catch (error: unknown) {
+    if (!(error instanceof RetriesExhausted)) throw error;
+    throw applyFailure(transport.system, describeObject(object), error.failure, error.attempts);
+  }
+}
+
+function applyFailure(system: string, object: string, failure: CallFailure, attempts: number): Error {
+  if (failure.kind === 'client') return new KubernetesApplyError(system, object, undefined, failure.message);
+  if (failure.kind === 'http' && !failure.transient) {
+    return new KubernetesApplyError(system, object, failure.status, failure.message);
+  }
+  const what = failure.kind === 'http' ? `HTTP ${failure.status}: ${failure.message}` : failure.message;
+  return new KubernetesRequestError(system, `applying ${object} failed after ${attempts} attempt(s): ${what}`, {
+    ...(failure.kind === 'http' ? { httpStatus: failure.status } : {}),
+    transient: failure.transient,
+    timedOut: failure.kind === 'network' && failure.timedOut,
+  });
+}
+
+/** Runs `work` over `items` with at most `limit` at a time, keeping the input order in the result. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  let firstError: unknown;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index] as T);
+      } catch (error: unknown) {
+        if (!failed) firstError = error;
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw firstError;
+  return results;
+}

@@ -1,0 +1,158 @@
+import http from 'node:http';
+import https from 'node:https';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  createConfiguration,
+  HttpMethod,
+  KubeConfig,
+  KubernetesObjectApi,
+  ServerConfiguration,
+  type Cluster,
+  type Configuration,
+  type Middleware,
+  type RequestContext,
+  type ResponseContext,
+  type User,
+  type V1APIResource,
+  type V1APIResourceList,
+} from '@kubernetes/client-node';
+import type { SafeKubeconfig } from '../../domain/kubeconfig.js';
+
+/**
+ * The HTTP side of the cluster client: a minimal KubeConfig built from the sanitised kube config
+ * only (never from the user's text), one keep-alive agent per client, a timeout on every request,
+ * and a request counter (the apply benchmark reports round trips).
+ */
+
+const CONTEXT = 'slipway';
+
+/** Only inline data goes in: no file, no exec, no auth provider, no proxy can reach the client. */
+export function buildKubeConfig(safe: SafeKubeconfig): KubeConfig {
+  const plainHttp = safe.server.startsWith('http:');
+  const cluster: Cluster = {
+    name: CONTEXT,
+    server: safe.server,
+    // The client refuses http:// unless skipTLSVerify is set; there is no TLS to verify then.
+    skipTLSVerify: safe.insecureSkipTlsVerify || plainHttp,
+    ...(safe.caData !== undefined ? { caData: safe.caData } : {}),
+    ...(safe.tlsServerName !== undefined ? { tlsServerName: safe.tlsServerName } : {}),
+  };
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [userOf(safe)],
+    contexts: [{ name: CONTEXT, cluster: CONTEXT, user: CONTEXT, ...(safe.namespace ? { namespace: safe.namespace } : {}) }],
+    currentContext: CONTEXT,
+  });
+  return kc;
+}
+
+function userOf(safe: SafeKubeconfig): User {
+  switch (safe.auth.kind) {
+    case 'clientCert':
+      return { name: CONTEXT, certData: safe.auth.certData, keyData: safe.auth.keyData };
+    case 'token':
+      return { name: CONTEXT, token: safe.auth.token };
+    case 'basic':
+      return { name: CONTEXT, username: safe.auth.username, password: safe.auth.password };
+  }
+}
+
+/**
+ * The stock client makes a new agent (a new TCP + TLS handshake) for every request; one
+ * keep-alive agent with the same TLS material saves those round trips. certificate checks stay
+ * on unless the (admin-allowed) kube config turned them off, whatever NODE_TLS_REJECT_UNAUTHORIZED says.
+ */
+function createAgent(safe: SafeKubeconfig, maxSockets: number): http.Agent {
+  if (safe.server.startsWith('http:')) return new http.Agent({ keepAlive: true, maxSockets });
+  const fromBase64 = (data: string | undefined): Buffer | undefined =>
+    data === undefined ? undefined : Buffer.from(data, 'base64');
+  return new https.Agent({
+    keepAlive: true,
+    maxSockets,
+    rejectUnauthorized: !safe.insecureSkipTlsVerify,
+    ca: fromBase64(safe.caData),
+    ...(safe.auth.kind === 'clientCert'
+      ? { cert: fromBase64(safe.auth.certData), key: fromBase64(safe.auth.keyData) }
+      : {}),
+    ...(safe.tlsServerName !== undefined ? { servername: safe.tlsServerName } : {}),
+  });
+}
+
+/**
+ * KubernetesObjectApi fetches a group version's resource list before its first request for that
+ * group version, and caches the answer only once it arrives: a wave of twenty Deployments would
+ * fetch `apps/v1` twenty times. Here concurrent callers share one in-flight promise.
+ */
+class SharedDiscoveryObjectApi extends KubernetesObjectApi {
+  private readonly resourceLists = new Map<string, Promise<V1APIResourceList>>();
+
+  protected override async resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    let list = this.resourceLists.get(apiVersion);
+    if (list === undefined) {
+      list = this.fetchResourceList(apiVersion);
+      this.resourceLists.set(apiVersion, list);
+      // A failed discovery is not cached: the next call asks again.
+      list.catch(() => this.resourceLists.delete(apiVersion));
+    }
+    return (await list).resources.find((resource) => resource.kind === kind);
+  }
+
+  private fetchResourceList(apiVersion: string): Promise<V1APIResourceList> {
+    const context = this.configuration.baseServer.makeRequestContext(this.apiVersionPath(apiVersion), HttpMethod.GET);
+    context.setHeaderParam('Accept', 'application/json');
+    return this.requestPromise<V1APIResourceList>(context, 'V1APIResourceList');
+  }
+
+  static create(configuration: Configuration, kc: KubeConfig): SharedDiscoveryObjectApi {
+    const api = new SharedDiscoveryObjectApi(configuration);
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+}
+
+export interface TransportOptions {
+  requestTimeoutMs: number;
+  maxSockets: number;
+}
+
+export interface Transport {
+  /** `Kubernetes API <host>`: how errors name the system. */
+  readonly system: string;
+  readonly objects: KubernetesObjectApi;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  /** HTTP requests sent so far (discovery included). */
+  requestCount(): number;
+  close(): void;
+}
+
+export function createTransport(safe: SafeKubeconfig, options: TransportOptions): Transport {
+  const kc = buildKubeConfig(safe);
+  const agent = createAgent(safe, options.maxSockets);
+  let requests = 0;
+  // One middleware only: the generated client reverses the middleware array in place on every response.
+  const middleware: Middleware = {
+    pre: async (context: RequestContext) => {
+      requests += 1;
+      context.setAgent(agent);
+      context.setSignal(AbortSignal.timeout(options.requestTimeoutMs));
+      return context;
+    },
+    post: async (response: ResponseContext) => response,
+  };
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(safe.server, {}),
+    authMethods: { default: kc },
+    promiseMiddleware: [middleware],
+  });
+  return {
+    system: `Kubernetes API ${new URL(safe.server).host}`,
+    objects: SharedDiscoveryObjectApi.create(configuration, kc),
+    core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
+    requestCount: () => requests,
+    close: () => agent.destroy(),
+  };
+}
