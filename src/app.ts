@@ -22,6 +22,13 @@ import { deploymentRoutes } from './http/deployments/routes.js';
 import { solutionRoutes } from './http/solutions/routes.js';
 import { homeRoutes } from './http/home/routes.js';
 import { DeploymentService } from './services/deployments/service.js';
+import { DeploymentLifecycle } from './services/deployments/lifecycle.js';
+import type { Listener } from './adapters/db/listener.js';
+import type { ClusterClient } from './adapters/kubernetes/cluster-client.js';
+import type { SafeKubeconfig } from './domain/kubeconfig.js';
+import { registerIdempotency } from './http/idempotency.js';
+import { jobRoutes } from './http/jobs/routes.js';
+import { auditRoutes } from './http/audit/routes.js';
 import { NotFoundError } from './errors.js';
 import type { App } from './http/types.js';
 
@@ -33,6 +40,8 @@ declare module 'fastify' {
     /** preHandler: verifies the Graphene token and sets request.principal, or answers 401. */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     isAdmin: (principal: Principal) => boolean;
+    /** preHandler (after authenticate): Idempotency-Key handling for POSTs. */
+    idempotent: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
 }
 
@@ -44,6 +53,8 @@ export interface AppDeps {
   solutionSource: SolutionSource;
   secretBox: SecretBox;
   jwtKey: Uint8Array;
+  listener: Listener;
+  connectCluster: (kubeconfig: SafeKubeconfig) => ClusterClient;
 }
 
 /** Builds the HTTP application: plugins, then routes. The server and the tests build it alike. */
@@ -77,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.decorate('isAdmin', (principal: Principal) => authenticator.isAdmin(principal));
 
   const deployments = new DeploymentService(deps);
+  const lifecycle = new DeploymentLifecycle(deps, deployments);
 
   await app.register(
     async (scoped) => {
@@ -85,8 +97,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
       await healthRoutes(api, deps);
       await homeRoutes(api, deps);
+      registerIdempotency(api, deps.pool);
       await grapheneRoutes(api, { ...deps, deployments });
-      await deploymentRoutes(api, { ...deps, deployments });
+      await deploymentRoutes(api, { ...deps, deployments, lifecycle });
+      await jobRoutes(api, deps);
+      await auditRoutes(api, deps);
       await solutionRoutes(api, deps);
     },
     { prefix: config.basePath },

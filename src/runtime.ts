@@ -12,6 +12,11 @@ import { startJobQueue, type JobQueue } from './jobs/queue.js';
 import { JOB_KINDS } from './jobs/model.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
 import { deployHandler, type DeployDeps } from './jobs/handlers/deploy.js';
+import { undeployHandler } from './jobs/handlers/undeploy.js';
+import { notifyHandler } from './jobs/handlers/notify.js';
+import { startListener } from './adapters/db/listener.js';
+import { JOB_EVENTS_CHANNEL } from './jobs/store.js';
+import type { SafeKubeconfig } from './domain/kubeconfig.js';
 import type { SolutionSource } from './domain/solution.js';
 import { buildApp } from './app.js';
 import type { App } from './http/types.js';
@@ -61,20 +66,23 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     jwtKey = devSecret;
   }
   const solutionSource = overrides.solutionSource ?? createSolutionSource(config);
-  const app = await buildApp({ config, logger, pool, queue, solutionSource, secretBox, jwtKey });
+  const listener = await startListener(databaseUrl, JOB_EVENTS_CHANNEL, (error) => logger.warn({ err: error }, 'event listener error'));
+  const connectCluster = overrides.connectCluster ?? ((kubeconfig: SafeKubeconfig) => createClusterClient(kubeconfig));
+  const app = await buildApp({ config, logger, pool, queue, solutionSource, secretBox, jwtKey, listener, connectCluster });
 
   let workers: Workers | undefined;
   if (config.mode !== 'api') {
-    const handlers = {
-      deploy: deployHandler({
-        config,
-        pool,
-        secretBox,
-        solutionSource,
-        connectCluster: overrides.connectCluster ?? ((kubeconfig) => createClusterClient(kubeconfig)),
-        connectOrchestrator: overrides.connectOrchestrator ?? ((address) => connectOrchestrator(address)),
-      }),
+    const deployDeps: DeployDeps = {
+      config,
+      pool,
+      queue,
+      secretBox,
+      solutionSource,
+      connectCluster,
+      connectOrchestrator: overrides.connectOrchestrator ?? ((address) => connectOrchestrator(address)),
     };
+    const handlers = { deploy: deployHandler(deployDeps), undeploy: undeployHandler(deployDeps) };
+    await queue.workTask('notify', notifyHandler({ pool, config, log: logger }));
     workers = await startWorkers(queue, pool, handlers, { concurrency: config.workerConcurrency, leaseSeconds: config.jobLeaseSeconds }, logger);
   }
 
@@ -88,6 +96,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     async stop() {
       workers?.stop();
       await app.close();
+      await listener.close();
       await queue.stop(30_000);
       await pool.end();
       await embedded?.stop();

@@ -18,10 +18,12 @@ export async function openApiDocument(): Promise<string> {
     config,
     logger: createLogger('silent'),
     pool: new pg.Pool(),
-    queue: { enqueue: unused, work: unused, stop: async () => undefined },
+    queue: { enqueue: unused, work: unused, enqueueTask: unused, workTask: unused, stop: async () => undefined },
     solutionSource: { getSolution: async () => Promise.reject(new NotFoundError('none')) },
     secretBox: createSecretBox(Buffer.alloc(32)),
     jwtKey: new Uint8Array(32),
+    listener: { subscribe: () => () => undefined, close: async () => undefined },
+    connectCluster: unused,
   });
   await app.ready();
   const yaml = app.swagger({ yaml: true });

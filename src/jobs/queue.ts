@@ -10,11 +10,20 @@ import type { JobKind } from './model.js';
 export interface JobQueue {
   /** Enqueue inside the caller's transaction. Not idempotent: call once per job row. */
   enqueue(db: Queryable, kind: JobKind, jobId: string, options?: { expireInSeconds?: number; redelivery?: boolean }): Promise<void>;
+  /**
+   * Internal tasks that are not user-visible jobs (deployment callbacks): a pg-boss message with
+   * its own retries. Enqueued in the caller's transaction.
+   */
+  enqueueTask(db: Queryable, task: TaskName, data: Record<string, unknown>): Promise<void>;
+  workTask(task: TaskName, handler: (data: Record<string, unknown>) => Promise<void>): Promise<void>;
   /** Start `concurrency` pollers for a kind; each handles one job at a time. */
   work(kind: JobKind, concurrency: number, handler: (jobId: string) => Promise<void>): Promise<void>;
   /** Stop fetching, wait for running handlers up to `timeoutMs`, close connections. */
   stop(timeoutMs: number): Promise<void>;
 }
+
+export const TASKS = ['notify'] as const;
+export type TaskName = (typeof TASKS)[number];
 
 export async function startJobQueue(
   databaseUrl: string,
@@ -36,6 +45,9 @@ export async function startJobQueue(
   for (const kind of kinds) {
     if (!(await boss.getQueue(kind))) await boss.createQueue(kind, { name: kind, policy: 'standard' });
   }
+  for (const task of TASKS) {
+    if (!(await boss.getQueue(task))) await boss.createQueue(task, { name: task, policy: 'standard', retryLimit: 8, retryDelay: 2, retryBackoff: true });
+  }
   return {
     async enqueue(db, kind, jobId, options = {}) {
       await boss.send(kind, { jobId }, {
@@ -43,6 +55,19 @@ export async function startJobQueue(
         ...(options.redelivery ? {} : { id: jobId }),
         expireInSeconds: options.expireInSeconds ?? 3600,
         db: { executeSql: async (text: string, values: unknown[]) => db.query(text, values) },
+      });
+    },
+    async enqueueTask(db, task, data) {
+      await boss.send(task, data, {
+        retryLimit: 8,
+        retryDelay: 2,
+        retryBackoff: true,
+        db: { executeSql: async (text: string, values: unknown[]) => db.query(text, values) },
+      });
+    },
+    async workTask(task, handler) {
+      await boss.work<Record<string, unknown>>(task, { batchSize: 1, pollingIntervalSeconds: 1 }, async (jobs) => {
+        for (const job of jobs) await handler(job.data);
       });
     },
     async work(kind, concurrency, handler) {

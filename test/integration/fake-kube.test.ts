@@ -4,7 +4,7 @@
  */
 import { request as httpsRequest } from 'node:https';
 import {
-  ApiException, AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, VersionApi, Watch,
+  ApiException, ApisApi, AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, VersionApi, Watch,
   type KubernetesObject, type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,11 +86,18 @@ describe('transport and discovery', () => {
     config.loadFromString(kube.kubeconfig);
     const version = await config.makeApiClient(VersionApi).getCode();
     expect(version.gitVersion).toMatch(/^v1\./);
-    expect(await objects.resource('apps/v1', 'Deployment')).toMatchObject({ name: 'deployments', namespaced: true });
-    expect(await objects.resource('v1', 'Namespace')).toMatchObject({ name: 'namespaces', namespaced: false });
-    expect(await objects.resource('batch/v1', 'Job')).toMatchObject({ name: 'jobs', namespaced: true });
-    const groups = (await objects.list('v1', 'Node')).items.map((n) => n.metadata?.name);
-    expect(groups).toEqual(['node-1']);
+    const groups = (await config.makeApiClient(ApisApi).getAPIVersions()).groups.map((g) => g.name);
+    expect(groups).toEqual(expect.arrayContaining(['apps', 'batch']));
+    const appsResources = (await apps.getAPIResources()).resources;
+    expect(appsResources.find((r) => r.kind === 'Deployment')).toMatchObject({ name: 'deployments', namespaced: true });
+    const coreResources = (await core.getAPIResources()).resources;
+    expect(coreResources.find((r) => r.kind === 'Namespace')).toMatchObject({ name: 'namespaces', namespaced: false });
+    expect(coreResources.map((r) => r.name)).toEqual(expect.arrayContaining(['pods', 'pods/log', 'services', 'secrets', 'configmaps', 'persistentvolumeclaims', 'events', 'nodes']));
+    kube.resetRequests();
+    const fresh = KubernetesObjectApi.makeApiClient(config);
+    const nodes = (await fresh.list('v1', 'Node')).items.map((n) => n.metadata?.name);
+    expect(nodes).toEqual(['node-1']);
+    expect(kube.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1', 'GET /api/v1/nodes']);
   });
 
   it('refuses a TLS client without the client certificate', async () => {
@@ -134,7 +141,13 @@ describe('server-side apply and the simulated controllers', () => {
     expect(updated.metadata?.managedFields?.map((m) => [m.manager, m.operation])).toEqual([['slipway', 'Apply']]);
 
     const again = await apply(deployment(namespace, 'alpha', 'registry.example/alpha:2'));
-    expect(again.metadata?.resourceVersion).toBe(updated.metadata?.resourceVersion);
+    expect(again.metadata?.generation).toBe(2);
+
+    // no controller writes ConfigMaps, so an unchanged resourceVersion shows the apply wrote nothing
+    const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace }, data: { a: '1' } };
+    const first = await apply(settings);
+    const repeated = await apply(settings);
+    expect(repeated.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
   });
 
   it('makes the Deployment available with a Ready pod, and replaces the pod on a template change', async () => {
@@ -217,9 +230,47 @@ describe('server-side apply and the simulated controllers', () => {
     }
   });
 
+  it('resumes a watch from a list resourceVersion, replaying what happened since', async () => {
+    const namespace = await freshNamespace();
+    const listed = await core.listNamespacedConfigMap({ namespace });
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'later' } } });
+    const config = new KubeConfig();
+    config.loadFromString(kube.kubeconfig);
+    const seen: string[] = [];
+    const controller = await new Watch(config).watch(`/api/v1/namespaces/${namespace}/configmaps`, { resourceVersion: listed.metadata?.resourceVersion }, (type, object: KubernetesObject) => {
+      seen.push(`${type} ${object.metadata?.name ?? ''}`);
+    }, () => undefined);
+    try {
+      await waitFor('replayed event', () => (seen.length >= 1 ? seen : undefined));
+      expect(seen).toEqual(['ADDED later']);
+    } finally {
+      controller.abort();
+    }
+  });
+
+  it('applies strategic and merge patches, and refuses stale updates and conflicting appliers', async () => {
+    const namespace = await freshNamespace();
+    await apply(deployment(namespace, 'eta', 'registry.example/eta:1'));
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'eta', namespace } };
+    await objects.patch({ ...ref, spec: { template: { spec: { containers: [{ name: 'model', env: [{ name: 'A', value: '1' }] }] } } } } as KubernetesObject,
+      undefined, undefined, 'kubectl', undefined, PatchStrategy.StrategicMergePatch);
+    await objects.patch({ ...ref, metadata: { ...ref.metadata, labels: { extra: 'yes' } } }, undefined, undefined, 'kubectl', undefined, PatchStrategy.MergePatch);
+    const patched = await apps.readNamespacedDeployment({ namespace, name: 'eta' });
+    expect(patched.spec?.template.spec?.containers).toEqual([expect.objectContaining({ name: 'model', image: 'registry.example/eta:1', env: [{ name: 'A', value: '1' }] })]);
+    expect(patched.metadata?.labels).toEqual({ app: 'eta', extra: 'yes' });
+
+    const stale = { ...patched, metadata: { ...patched.metadata, resourceVersion: '1' } };
+    const conflict = await apps.replaceNamespacedDeployment({ namespace, name: 'eta', body: stale }).catch((e: unknown) => e);
+    expect(statusOf(conflict)).toMatchObject({ code: 409, reason: 'Conflict' });
+
+    const rival = await objects.patch(deployment(namespace, 'eta', 'registry.example/eta:9'), undefined, undefined, 'rival', false, PatchStrategy.ServerSideApply).catch((e: unknown) => e);
+    expect(statusOf(rival)).toMatchObject({ code: 409, reason: 'Conflict' });
+    expect(statusOf(rival).message).toContain('conflict with "slipway"');
+  });
+
   it('runs a Job to completion, calling the completion hook first, and serves its logs', async () => {
     const namespace = await freshNamespace();
-    kube.onJobComplete((job, fake) => {
+    const removeHook = kube.onJobComplete((job, fake) => {
       if (job.metadata.name !== 'installer') return;
       fake.putObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'installer-output', namespace }, data: { token: Buffer.from('t0k').toString('base64') } });
     });
@@ -237,6 +288,52 @@ describe('server-side apply and the simulated controllers', () => {
     const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: 'job-name=installer' })).items;
     const logs = await core.readNamespacedPodLog({ namespace, name: pod?.metadata?.name ?? '', tailLines: 2 });
     expect(logs).toBe('line 2\nline 3\n');
+    removeHook();
+  });
+});
+
+describe('custom resources, secrets and logs', () => {
+  it('serves a custom kind once its CustomResourceDefinition is established', async () => {
+    const namespace = await freshNamespace();
+    await apply({
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'hosts.metal.example' },
+      spec: {
+        group: 'metal.example', scope: 'Namespaced',
+        names: { kind: 'Host', plural: 'hosts', singular: 'host' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }],
+      },
+    } as KubernetesObject);
+    await waitFor('crd established', () => {
+      const crd = kube.getObject('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'hosts.metal.example');
+      return JSON.stringify(crd?.status ?? {}).includes('Established') ? crd : undefined;
+    });
+    const host = { apiVersion: 'metal.example/v1', kind: 'Host', metadata: { name: 'rack-1', namespace }, spec: { bmc: 'redfish://10.0.0.5' } };
+    await apply(host);
+    const listed = await objects.list('metal.example/v1', 'Host', namespace);
+    expect(listed.items.map((h) => [h.kind, h.metadata?.name])).toEqual([['Host', 'rack-1']]);
+  });
+
+  it('folds a Secret\'s stringData into data', async () => {
+    const namespace = await freshNamespace();
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'creds' }, stringData: { password: 'hunter2' } } });
+    const secret = await core.readNamespacedSecret({ namespace, name: 'creds' });
+    expect(secret.data).toEqual({ password: Buffer.from('hunter2').toString('base64') });
+    expect(secret.stringData).toBeUndefined();
+    expect(secret.type).toBe('Opaque');
+  });
+
+  it('refuses logs of a container that never started', async () => {
+    const namespace = await freshNamespace();
+    const remove = kube.faults.imagePull('never-pulled');
+    try {
+      await apply(deployment(namespace, 'theta', 'registry.example/never-pulled:1'));
+      const pod = await waitFor('theta pod', async () => (await podsOf(namespace, 'theta'))[0]);
+      const refused = await core.readNamespacedPodLog({ namespace, name: pod.metadata?.name ?? '' }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ApiException);
+      expect(refused instanceof ApiException ? refused.code : 0).toBe(400);
+    } finally {
+      remove();
+    }
   });
 });
 
@@ -361,9 +458,10 @@ describe('errors, selectors and deletion', () => {
     const body = { metadata: { name: 'dup' } };
     await core.createNamespacedConfigMap({ namespace, body });
     expect(statusOf(await core.createNamespacedConfigMap({ namespace, body }).catch((e: unknown) => e))).toMatchObject({ code: 409, reason: 'AlreadyExists' });
-    const badName = await apply(deployment(namespace, 'Bad_Name', 'registry.example/x:1')).catch((e: unknown) => e);
+    // KubernetesObjectApi lower-cases the URL, so the invalid name is written lower-case here.
+    const badName = await apply(deployment(namespace, 'bad_name', 'registry.example/x:1')).catch((e: unknown) => e);
     expect(statusOf(badName)).toMatchObject({ code: 422, reason: 'Invalid' });
-    expect(statusOf(badName).message).toContain('metadata.name: Invalid value: "Bad_Name"');
+    expect(statusOf(badName).message).toContain('metadata.name: Invalid value: "bad_name"');
     const missingNamespace = await apply(deployment('no-such-namespace', 'x', 'registry.example/x:1')).catch((e: unknown) => e);
     expect(statusOf(missingNamespace)).toMatchObject({ code: 404, reason: 'NotFound', message: 'namespaces "no-such-namespace" not found' });
     const missing = await core.readNamespacedConfigMap({ namespace, name: 'nope' }).catch((e: unknown) => e);

@@ -51,10 +51,20 @@ export interface ClusterClient {
   deleteByLabel(namespace: string, selector: string): Promise<number>;
   /** Starts deleting the namespace (Kubernetes finishes it in the background). Idempotent. */
   deleteNamespace(namespace: string): Promise<NamespaceDeletion>;
+  /** Whether the namespace exists (and is not being deleted). Read-only, idempotent. */
+  namespaceExists(namespace: string): Promise<boolean>;
+  /** The last `tailLines` of the logs of each pod matching `podSelector`. Read-only, idempotent. */
+  readLogs(namespace: string, podSelector: string, tailLines: number): Promise<PodLogs[]>;
   /** HTTP requests sent so far by this client (for the benchmark's round-trip count). */
   requestCount(): number;
   /** Closes idle keep-alive connections. */
   close(): void;
+}
+
+export interface PodLogs {
+  pod: string;
+  container: string;
+  text: string;
 }
 
 export interface ClusterClientOptions {
@@ -144,6 +154,32 @@ export function createClusterClient(kubeconfig: SafeKubeconfig, options: Cluster
         core.deleteNamespace({ name: namespace, propagationPolicy: 'Background' }),
       );
       return found ? 'deleting' : 'absent';
+    },
+
+    async namespaceExists(namespace) {
+      try {
+        const found = await withRetry(() => core.readNamespace({ name: namespace }), policy);
+        return found.value.metadata?.deletionTimestamp == null;
+      } catch (error: unknown) {
+        if (error instanceof RetriesExhausted && error.failure.kind === 'http' && error.failure.status === 404) return false;
+        if (error instanceof RetriesExhausted) throw requestFailure(transport.system, `reading Namespace/${namespace}`, error.failure);
+        throw error;
+      }
+    },
+
+    async readLogs(namespace, podSelector, tailLines) {
+      const pods = await read('listing Pods', () => core.listNamespacedPod({ namespace, labelSelector: podSelector }));
+      const logs: PodLogs[] = [];
+      for (const pod of pods.items) {
+        const name = pod.metadata?.name ?? '';
+        for (const container of pod.spec?.containers ?? []) {
+          const text = await read(`reading the logs of Pod/${name}`, () =>
+            core.readNamespacedPodLog({ name, namespace, container: container.name, tailLines }),
+          );
+          logs.push({ pod: name, container: container.name, text: String(text) });
+        }
+      }
+      return logs;
     },
 
     requestCount: () => transport.requestCount(),

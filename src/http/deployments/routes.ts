@@ -1,9 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { DeploymentService } from '../../services/deployments/service.js';
+import type { DeploymentLifecycle } from '../../services/deployments/lifecycle.js';
+import type { Pool } from '../../adapters/db/pool.js';
+import type { Listener } from '../../adapters/db/listener.js';
+import { listJobsOfSubject } from '../../jobs/store.js';
 import { ProblemSchema, problemResponses } from '../schemas.js';
 import type { App } from '../types.js';
 import { deploymentPage } from '../views/deployment-page.js';
-import { DeploymentSchema, DeployRequest } from './schemas.js';
+import { streamEvents } from '../events/stream.js';
+import { DeploymentList, DeploymentSchema, DeployRequest, ListQuery, LogsQuery, LogsResponse, RollbackRequest } from './schemas.js';
 import type { Config } from '../../config.js';
 import type { Principal } from '../auth/jwt.js';
 import { UnauthorizedError } from '../../errors.js';
@@ -13,47 +18,139 @@ export function requirePrincipal(principal: Principal | undefined): Principal {
   return principal;
 }
 
+export interface DeploymentRouteDeps {
+  deployments: DeploymentService;
+  lifecycle: DeploymentLifecycle;
+  config: Config;
+  pool: Pool;
+  listener: Listener;
+}
+
 /** /api/v1/deployments and the deployment status page. Thin: schema → service → reply. */
-export async function deploymentRoutes(app: App, deps: { deployments: DeploymentService; config: Config }): Promise<void> {
+export async function deploymentRoutes(app: App, deps: DeploymentRouteDeps): Promise<void> {
   const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+  const who = (principal: Principal | undefined) => {
+    const p = requirePrincipal(principal);
+    return { p, admin: app.isAdmin(p) };
+  };
+  const location = (id: string) => `${deps.config.basePath}/api/v1/deployments/${id}`;
 
   app.post(
     '/api/v1/deployments',
     {
-      preHandler: app.authenticate,
+      preHandler: [app.authenticate, app.idempotent],
       schema: {
         tags: ['deployments'],
-        summary: 'Deploy a solution revision to the cluster named by a kube config',
+        summary: 'Deploy a solution revision to the cluster named by a kube config (Idempotency-Key supported)',
         body: DeployRequest,
-        response: { 202: DeploymentSchema, ...problemResponses, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
+        response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (request, reply) => {
       const deployment = await deps.deployments.create(requirePrincipal(request.principal), request.body);
-      reply.header('location', `${deps.config.basePath}/api/v1/deployments/${deployment.id}`);
-      return reply.status(202).send(deployment);
+      return reply.status(202).header('location', location(deployment.id)).send(deployment);
+    },
+  );
+
+  app.get(
+    '/api/v1/deployments',
+    {
+      preHandler: app.authenticate,
+      schema: { tags: ['deployments'], summary: "The caller's deployments (an admin sees all), newest first", querystring: ListQuery, response: { 200: DeploymentList, ...problemResponses } },
+    },
+    async (request) => {
+      const { p, admin } = who(request.principal);
+      return deps.deployments.list(p, admin, request.query);
     },
   );
 
   app.get(
     '/api/v1/deployments/:id',
+    { preHandler: app.authenticate, schema: { tags: ['deployments'], summary: 'Read a deployment', params: IdParams, response: { 200: DeploymentSchema, ...problemResponses } } },
+    async (request) => {
+      const { p, admin } = who(request.principal);
+      return deps.deployments.get(p, request.params.id, admin);
+    },
+  );
+
+  app.delete(
+    '/api/v1/deployments/:id',
     {
       preHandler: app.authenticate,
-      schema: { tags: ['deployments'], summary: 'Read a deployment', params: IdParams, response: { 200: DeploymentSchema, ...problemResponses } },
+      schema: { tags: ['deployments'], summary: 'Undeploy: remove what Slipway applied (and the namespace when Slipway created it)', params: IdParams, response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema } },
     },
-    async (request) => {
-      const principal = requirePrincipal(request.principal);
-      return deps.deployments.get(principal, request.params.id, app.isAdmin(principal));
+    async (request, reply) => {
+      const { p, admin } = who(request.principal);
+      const deployment = await deps.lifecycle.undeploy(p, request.params.id, admin);
+      return reply.status(202).header('location', location(deployment.id)).send(deployment);
+    },
+  );
+
+  app.post(
+    '/api/v1/deployments/:id/rollback',
+    {
+      preHandler: [app.authenticate, app.idempotent],
+      schema: { tags: ['deployments'], summary: 'Deploy an earlier revision of this namespace again', params: IdParams, body: Type.Optional(RollbackRequest), response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema, 422: ProblemSchema } },
+    },
+    async (request, reply) => {
+      const { p, admin } = who(request.principal);
+      const deployment = await deps.lifecycle.rollback(p, request.params.id, admin, request.body?.toDeploymentId);
+      return reply.status(202).header('location', location(deployment.id)).send(deployment);
+    },
+  );
+
+  app.post(
+    '/api/v1/deployments/:id/cancel',
+    {
+      preHandler: [app.authenticate, app.idempotent],
+      schema: { tags: ['deployments'], summary: 'Stop a queued or running deployment at its next step boundary', params: IdParams, response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema } },
+    },
+    async (request, reply) => {
+      const { p, admin } = who(request.principal);
+      return reply.status(202).send(await deps.lifecycle.cancel(p, request.params.id, admin));
     },
   );
 
   app.get(
-    '/deployments/:id',
-    { preHandler: app.authenticate, schema: { hide: true, params: IdParams } },
-    async (request, reply) => {
-      const principal = requirePrincipal(request.principal);
-      const deployment = await deps.deployments.get(principal, request.params.id, app.isAdmin(principal));
-      return reply.type('text/html; charset=utf-8').send(deploymentPage(deployment, deps.config.basePath));
+    '/api/v1/deployments/:id/history',
+    {
+      preHandler: app.authenticate,
+      schema: { tags: ['deployments'], summary: "The namespace's revision history (every deployment to the same cluster and namespace)", params: IdParams, response: { 200: Type.Object({ items: Type.Array(Type.Omit(DeploymentSchema, ['steps'])) }), ...problemResponses } },
+    },
+    async (request) => {
+      const { p, admin } = who(request.principal);
+      return { items: await deps.deployments.history(p, request.params.id, admin) };
     },
   );
+
+  app.get(
+    '/api/v1/deployments/:id/logs',
+    {
+      preHandler: app.authenticate,
+      schema: { tags: ['deployments'], summary: "A node's pod logs, read from the cluster", params: IdParams, querystring: LogsQuery, response: { 200: LogsResponse, ...problemResponses, 502: ProblemSchema } },
+    },
+    async (request) => {
+      const { p, admin } = who(request.principal);
+      return deps.lifecycle.logs(p, request.params.id, admin, request.query.node, request.query.tail ?? 200);
+    },
+  );
+
+  app.get(
+    '/api/v1/deployments/:id/events',
+    {
+      preHandler: app.authenticate,
+      schema: { tags: ['deployments'], summary: 'Server-Sent Events of the deployment\'s jobs (resume with Last-Event-ID)', params: IdParams, produces: ['text/event-stream'] },
+    },
+    async (request, reply) => {
+      const { p, admin } = who(request.principal);
+      const deployment = await deps.deployments.authorised(p, request.params.id, admin);
+      await streamEvents(request, reply, deps, async () => (await listJobsOfSubject(deps.pool, 'deployment', deployment.id)).map((job) => job.id));
+    },
+  );
+
+  app.get('/deployments/:id', { preHandler: app.authenticate, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+    const { p, admin } = who(request.principal);
+    const deployment = await deps.deployments.get(p, request.params.id, admin);
+    return reply.type('text/html; charset=utf-8').send(deploymentPage(deployment, deps.config.basePath));
+  });
 }

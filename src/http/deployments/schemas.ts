@@ -7,12 +7,14 @@ export const DeployRequest = Type.Object(
     revisionId: Id,
     namespace: Type.Optional(Type.String({ maxLength: 253, description: 'Target namespace; default: <solution name>-<revisionId>, DNS-1123-valid' })),
     kubeconfig: Type.String({ minLength: 1, maxLength: 1024 * 1024, description: 'Kube config (YAML) with inline credentials only' }),
+    callbackUrl: Type.Optional(Type.String({ maxLength: 2048, description: 'Receives a signed POST when the deployment reaches a final status' })),
+    cleanup: Type.Optional(Type.Boolean({ description: 'On failure, remove what was applied instead of keeping it for diagnosis' })),
   },
   { additionalProperties: false },
 );
 export type DeployRequestBody = Static<typeof DeployRequest>;
 
-const Step = Type.Object({
+export const StepSchema = Type.Object({
   name: Type.String(),
   status: Type.Union(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'].map((s) => Type.Literal(s))),
   detail: Type.Union([Type.String(), Type.Null()]),
@@ -42,13 +44,51 @@ export const DeploymentSchema = Type.Object(
     solutionKind: Type.Union([Type.String(), Type.Null()]),
     namespace: Type.String(),
     clusterServer: Type.Union([Type.String(), Type.Null()]),
-    status: Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
-    steps: Type.Array(Step),
+    status: Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'deleting', 'deleted'].map((s) => Type.Literal(s))),
+    steps: Type.Array(StepSchema),
     services: Type.Array(Service),
     error: Type.Union([JobErrorSchema, Type.Null()]),
     jobId: Type.Union([Type.String(), Type.Null()]),
+    applied: Type.Array(Type.String(), { description: 'Objects this deployment applied (Kind/name)' }),
+    callbackUrl: Type.Union([Type.String(), Type.Null()]),
+    cleanupOnFailure: Type.Boolean(),
+    rollbackOf: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
   { $id: 'Deployment' },
 );
+
+export const DeploymentList = Type.Object({
+  items: Type.Array(Type.Omit(DeploymentSchema, ['steps'])),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page' }),
+});
+
+export const ListQuery = Type.Object(
+  {
+    solutionId: Type.Optional(Type.String({ maxLength: 100 })),
+    status: Type.Optional(Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'deleting', 'deleted'].map((s) => Type.Literal(s)))),
+    namespace: Type.Optional(Type.String({ maxLength: 63 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RollbackRequest = Type.Object(
+  { toDeploymentId: Type.Optional(Type.String({ format: 'uuid', description: 'Default: the latest succeeded deployment of another revision' })) },
+  { additionalProperties: false },
+);
+
+export const LogsQuery = Type.Object(
+  {
+    node: Type.String({ minLength: 1, maxLength: 253, description: 'The node\'s container_name (or Kubernetes name)' }),
+    tail: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const LogsResponse = Type.Object({
+  node: Type.String(),
+  pods: Type.Array(Type.Object({ pod: Type.String(), container: Type.String(), text: Type.String() })),
+});

@@ -5,28 +5,33 @@ import type { SafeKubeconfig } from '../../domain/kubeconfig.js';
 import type { SolutionSource } from '../../domain/solution.js';
 import type { RenderedSolution } from '../../domain/manifests/render-solution.js';
 import type { ClusterClient } from '../../adapters/kubernetes/cluster-client.js';
+import { describeObject } from '../../adapters/kubernetes/apply.js';
 import { waitForReady } from '../../adapters/kubernetes/wait-for-ready.js';
 import type { OrchestratorClient } from '../../adapters/orchestrator/client.js';
 import { startOrchestration } from '../../adapters/orchestrator/start-orchestration.js';
 import { renderForConfig } from '../../services/manifests.js';
 import { kubeconfigContext } from '../../services/deployments/service.js';
-import { getDeployment, getSealedKubeconfig, updateDeployment } from '../../services/deployments/store.js';
+import { getDeployment, getSealedKubeconfig, setApplied, setNamespaceCreated, updateDeployment } from '../../services/deployments/store.js';
 import type { DeployedService, DeploymentStatus } from '../../services/deployments/model.js';
 import { AppError } from '../../errors.js';
+import type { JobQueue } from '../queue.js';
 import type { JobContext, JobHandler, JobOutcome } from '../runner.js';
 import type { JobStatus } from '../model.js';
 import { orchestratorAddress, pickNodeAddress } from './addresses.js';
+import { deploymentFinished } from './deployment-finished.js';
+import { recentWarnings } from './diagnosis.js';
 
 export interface DeployDeps {
   config: Config;
   pool: Pool;
+  queue: JobQueue;
   secretBox: SecretBox;
   solutionSource: SolutionSource;
   connectCluster: (kubeconfig: SafeKubeconfig) => ClusterClient;
   connectOrchestrator: (address: string) => OrchestratorClient;
 }
 
-class DeploymentGoneError extends AppError {
+export class DeploymentGoneError extends AppError {
   constructor(id: string) {
     super('deployment_not_found', 404, `Deployment ${id} no longer exists`);
   }
@@ -41,75 +46,123 @@ const DEPLOYMENT_STATUS: Record<JobStatus, DeploymentStatus> = {
   cancelled: 'cancelled',
 };
 
+/** Objects of this namespace that Slipway manages but this deployment did not apply: the previous revision's leftovers. */
+export function pruneSelector(deploymentId: string): string {
+  return `app.kubernetes.io/managed-by=slipway,slipway.io/deployment-id!=${deploymentId}`;
+}
+
+/** Loads the deployment and opens its kube config: shared by the deploy and undeploy jobs. */
+export async function openDeployment(deps: Pick<DeployDeps, 'pool' | 'secretBox'>, ctx: JobContext) {
+  const deploymentId = String(ctx.job.input.deploymentId ?? ctx.job.subjectId);
+  const deployment = await getDeployment(deps.pool, deploymentId);
+  const sealed = await getSealedKubeconfig(deps.pool, deploymentId);
+  if (!deployment || !sealed) throw new DeploymentGoneError(deploymentId);
+  const kubeconfig = JSON.parse(deps.secretBox.open(sealed, kubeconfigContext(deploymentId))) as SafeKubeconfig;
+  return { deploymentId, deployment, kubeconfig };
+}
+
 /**
- * The deploy job: fetch → render → apply in waves → wait until really running → start the
- * orchestrator → list the services. Every step is safe to run again (server-side apply; the
- * orchestrator is initialised only when it says `not initialized`).
+ * The deploy job: fetch → render → apply in waves (and prune what the previous revision had and
+ * this one has not) → wait until really running → start the orchestrator → list the services.
+ * Every step is safe to run again (server-side apply; the orchestrator is initialised only when it
+ * says `not initialized`), so a job resumed after a crash simply runs again.
  */
 export function deployHandler(deps: DeployDeps): JobHandler {
   return {
     async run(ctx) {
-      const deploymentId = String(ctx.job.input.deploymentId ?? ctx.job.subjectId);
-      const deployment = await getDeployment(deps.pool, deploymentId);
-      const sealed = await getSealedKubeconfig(deps.pool, deploymentId);
-      if (!deployment || !sealed) throw new DeploymentGoneError(deploymentId);
+      const { deploymentId, deployment, kubeconfig } = await openDeployment(deps, ctx);
       await updateDeployment(deps.pool, deploymentId, { status: 'running', error: null });
-      const kubeconfig = JSON.parse(deps.secretBox.open(sealed, kubeconfigContext(deploymentId))) as SafeKubeconfig;
       const cluster = deps.connectCluster(kubeconfig);
-
-      const solution = await ctx.step('fetch solution', () => deps.solutionSource.getSolution(deployment.solutionId, deployment.revisionId), (s) => `${s.name} (${s.kind})`);
-      const rendered = await ctx.step('render manifests', async () => renderForConfig(solution, deps.config, deployment.namespace, deploymentId), (r) => `${r.objects.length} objects`);
-      await ctx.step('apply', () => applyRendered(ctx, cluster, rendered), (r) => `${r.applied} objects in ${r.waves} waves`);
-      await ctx.step(
-        'wait for readiness',
-        () =>
-          waitForReady(cluster, deployment.namespace, expectedOf(rendered), {
-            timeoutMs: deps.config.deployTimeoutMs,
-            pollMs: 1000,
-            onChange: (assessment) => void ctx.event('health', summarise(assessment), assessment),
-          }),
-        () => 'every Deployment available, Pods ready, volumes bound',
-      );
-      const nodeAddress = await pickNodeAddress(cluster, kubeconfig.server);
-      const nodePorts = await cluster.getServiceNodePorts(deployment.namespace);
-      if (solution.kind === 'pipeline') {
-        await ctx.step('start orchestrator', async () => {
-          const address = orchestratorAddress(deps.config.orchestratorAddress, deployment.namespace, nodeAddress, nodePorts);
-          const client = deps.connectOrchestrator(address);
-          try {
-            return await startOrchestration(
-              client,
-              {
-                blueprint: JSON.stringify(rendered.orchestratorBlueprint),
-                dockerinfo: JSON.stringify(rendered.dockerinfo),
-                protofiles: rendered.protos,
-              },
-              (report) => void ctx.event('orchestrator', `${report.step}: ${report.status.message}`, report),
-            );
-          } finally {
-            client.close();
-          }
-        }, (result) => result.action.replace('_', ' '));
+      const namespace = deployment.namespace;
+      try {
+        const solution = await ctx.step('fetch solution', () => deps.solutionSource.getSolution(deployment.solutionId, deployment.revisionId), (s) => `${s.name} (${s.kind})`);
+        const rendered = await ctx.step('render manifests', async () => {
+          const result = renderForConfig(solution, deps.config, namespace, deploymentId);
+          await updateDeployment(deps.pool, deploymentId, { services: listServices(result, new Map(), undefined) });
+          return result;
+        }, (r) => `${r.objects.length} objects`);
+        await ctx.step('apply', () => applyRendered(ctx, deps.pool, cluster, rendered, deploymentId), (r) => `${r.applied} objects in ${r.waves} waves${r.pruned > 0 ? `, ${r.pruned} left over from the previous revision removed` : ''}`);
+        await ctx.step(
+          'wait for readiness',
+          () =>
+            waitForReady(cluster, namespace, expectedOf(rendered), {
+              timeoutMs: deps.config.deployTimeoutMs,
+              pollMs: 1000,
+              signal: ctx.signal,
+              onChange: (health) => void ctx.event('health', summarise(health), health),
+            }),
+          () => 'every Deployment available, Pods ready, volumes bound',
+        );
+        const nodeAddress = await pickNodeAddress(cluster, kubeconfig.server);
+        const nodePorts = await cluster.getServiceNodePorts(namespace);
+        if (solution.kind === 'pipeline') {
+          await ctx.step('start orchestrator', async () => {
+            const client = deps.connectOrchestrator(orchestratorAddress(deps.config.orchestratorAddress, namespace, nodeAddress, nodePorts));
+            try {
+              return await startOrchestration(
+                client,
+                { blueprint: JSON.stringify(rendered.orchestratorBlueprint), dockerinfo: JSON.stringify(rendered.dockerinfo), protofiles: rendered.protos },
+                (report) => void ctx.event('orchestrator', `${report.step}: ${report.status.message}`, report),
+              );
+            } finally {
+              client.close();
+            }
+          }, (result) => result.action.replace('_', ' '));
+        }
+        const services = await ctx.step('collect services', async () => listServices(rendered, nodePorts, nodeAddress), (s) => `${s.length} services`);
+        await updateDeployment(deps.pool, deploymentId, { services });
+        return { status: 'succeeded', result: { services } } satisfies JobOutcome;
+      } catch (error: unknown) {
+        await afterFailure(ctx, deps, cluster, deployment.cleanupOnFailure, namespace, deploymentId);
+        throw error;
+      } finally {
+        cluster.close();
       }
-      const services = await ctx.step('collect services', async () => listServices(rendered, nodePorts, nodeAddress), (s) => `${s.length} services`);
-      await updateDeployment(deps.pool, deploymentId, { services });
-      return { status: 'succeeded', result: { services } } satisfies JobOutcome;
     },
     async finished(job, status, outcome) {
-      const deploymentId = String(job.input.deploymentId ?? job.subjectId);
-      await updateDeployment(deps.pool, deploymentId, { status: DEPLOYMENT_STATUS[status], error: outcome.error ?? null });
+      await deploymentFinished(deps, job, DEPLOYMENT_STATUS[status], outcome.error ?? null);
     },
   };
 }
 
-async function applyRendered(ctx: JobContext, cluster: ClusterClient, rendered: RenderedSolution): Promise<{ applied: number; waves: number }> {
+/** Say why (the cluster's recent warnings), then either keep what was applied for diagnosis or remove it. */
+async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterClient, cleanup: boolean, namespace: string, deploymentId: string): Promise<void> {
+  try {
+    const warnings = await recentWarnings(cluster, namespace);
+    if (warnings.length > 0) await ctx.event('diagnosis', warnings.map((w) => `${w.object}: ${w.reason}: ${w.message}`).join('\n'), { warnings });
+  } catch {
+    // The diagnosis is a courtesy; the job's own error already says what failed.
+  }
+  if (!cleanup) {
+    const kept = (await getDeployment(deps.pool, deploymentId))?.applied ?? [];
+    if (kept.length > 0) await ctx.event('kept', `Kept for diagnosis: ${kept.join(', ')}`, { applied: kept });
+    return;
+  }
+  const removed = await cluster.deleteByLabel(namespace, `slipway.io/deployment-id=${deploymentId}`).catch(() => -1);
+  await ctx.event('cleanup', removed >= 0 ? `Removed ${removed} objects this deployment applied` : 'Removing what this deployment applied failed; it is listed in `applied`');
+  if (removed >= 0) await setApplied(deps.pool, deploymentId, []);
+}
+
+async function applyRendered(ctx: JobContext, pool: Pool, cluster: ClusterClient, rendered: RenderedSolution, deploymentId: string): Promise<{ applied: number; waves: number; pruned: number }> {
+  if (!(await cluster.namespaceExists(rendered.namespace))) await setNamespaceCreated(pool, deploymentId);
   const waves = [[rendered.namespaceObject], rendered.persistentVolumeClaims, rendered.services, rendered.deployments].filter((wave) => wave.length > 0);
-  const result = await cluster.applyWaves(waves, {
-    fieldManager: 'slipway',
-    concurrency: 16,
-    onApplied: (object) => void ctx.event('applied', `${object.kind}/${object.metadata?.name ?? ''}`),
-  });
-  return { applied: result.applied, waves: waves.length };
+  const applied: string[] = [];
+  try {
+    const result = await cluster.applyWaves(waves, {
+      fieldManager: 'slipway',
+      concurrency: 16,
+      signal: ctx.signal,
+      onApplied: (object) => {
+        applied.push(describeObject(object));
+        void ctx.event('applied', describeObject(object));
+      },
+    });
+    ctx.checkCancelled();
+    const pruned = await cluster.deleteByLabel(rendered.namespace, pruneSelector(deploymentId));
+    return { applied: result.applied, waves: waves.length, pruned };
+  } finally {
+    await setApplied(pool, deploymentId, applied);
+  }
 }
 
 function expectedOf(rendered: RenderedSolution) {
@@ -119,29 +172,26 @@ function expectedOf(rendered: RenderedSolution) {
   };
 }
 
-function summarise(assessment: { ready: boolean; nodes: Array<{ name: string; status: string; reason?: string }> }): string {
-  if (assessment.ready) return 'all ready';
-  return assessment.nodes
+function summarise(health: { ready: boolean; nodes: ReadonlyArray<{ name: string; status: string; reason?: string }> }): string {
+  if (health.ready) return 'all ready';
+  return health.nodes
     .filter((node) => node.status !== 'ready')
     .map((node) => `${node.name}: ${node.reason ?? node.status}`)
     .join('; ');
 }
 
-function listServices(rendered: RenderedSolution, nodePorts: Map<string, Record<string, number>>, nodeAddress: string): DeployedService[] {
+function listServices(rendered: RenderedSolution, nodePorts: Map<string, Record<string, number>>, nodeAddress: string | undefined): DeployedService[] {
   return rendered.nodes.map((node) => {
     const ports = nodePorts.get(node.kubeName) ?? {};
     const webui = ports.webui;
+    const protobufApi = ports['protobuf-api'];
     return {
       name: node.containerName,
       kubeName: node.kubeName,
       role: node.role,
       image: node.image,
-      nodePorts: { ...(ports['protobuf-api'] ? { protobufApi: ports['protobuf-api'] } : {}), ...(webui ? { webui } : {}) },
-      ...(webui ? { webUiUrl: `http://${hostForUrl(nodeAddress)}:${webui}` } : {}),
+      nodePorts: { ...(protobufApi ? { protobufApi } : {}), ...(webui ? { webui } : {}) },
+      ...(webui && nodeAddress ? { webUiUrl: `http://${nodeAddress.includes(':') ? `[${nodeAddress}]` : nodeAddress}:${webui}` } : {}),
     };
   });
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

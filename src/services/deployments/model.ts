@@ -1,6 +1,7 @@
 import type { JobError, JobStep } from '../../jobs/model.js';
 
-export const DEPLOYMENT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const DEPLOYMENT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'deleting', 'deleted'] as const;
+export const BUSY_STATUSES: readonly DeploymentStatus[] = ['queued', 'running', 'deleting'];
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 /** One deployed node as the user sees it: its Service, ports and web UI link. */
@@ -26,6 +27,12 @@ export interface Deployment {
   services: DeployedService[];
   error: JobError | null;
   jobId: string | null;
+  /** Objects this deployment applied, as `Kind/name` (kept for diagnosis after a failure). */
+  applied: string[];
+  callbackUrl: string | null;
+  cleanupOnFailure: boolean;
+  /** The deployment this one rolled back from, when it is a rollback. */
+  rollbackOf: string | null;
   createdAt: string;
   updatedAt: string;
 }

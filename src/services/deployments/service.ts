@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
-import type { Pool } from '../../adapters/db/pool.js';
+import type { Pool, Queryable } from '../../adapters/db/pool.js';
 import { inTransaction } from '../../adapters/db/pool.js';
 import type { SecretBox } from '../../adapters/crypto/secret-box.js';
 import type { Solution, SolutionSource } from '../../domain/solution.js';
@@ -10,9 +10,11 @@ import { parseBlueprint } from '../../domain/blueprint.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import { insertJob, listSteps } from '../../jobs/store.js';
 import type { Principal } from '../../http/auth/jwt.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { recordAudit } from '../audit.js';
+import { checkCallbackUrl } from '../notifications.js';
 import type { Deployment, DeploymentView } from './model.js';
-import { getDeployment, insertDeployment } from './store.js';
+import { busyDeploymentOf, getDeployment, historyOf, insertDeployment, listDeployments, TargetBusyError, targetKey, targetKeyOf } from './store.js';
 
 export const DEPLOY_STEPS = ['fetch solution', 'render manifests', 'apply', 'wait for readiness', 'start orchestrator', 'collect services'] as const;
 
@@ -23,6 +25,16 @@ export interface CreateDeploymentInput {
   revisionId: string;
   namespace?: string;
   kubeconfig: string;
+  callbackUrl?: string;
+  cleanup?: boolean;
+}
+
+export interface DeploymentServiceDeps {
+  config: Config;
+  pool: Pool;
+  queue: JobQueue;
+  solutionSource: SolutionSource;
+  secretBox: SecretBox;
 }
 
 /** The context a sealed kube config is bound to: it opens only for this deployment's row. */
@@ -30,14 +42,23 @@ export function kubeconfigContext(deploymentId: string): string {
   return `deployment:${deploymentId}:kubeconfig`;
 }
 
+/** What a new deploy job needs, whether asked for by a user or by a rollback. */
+export interface DeployRequest {
+  solution: Solution;
+  namespace: string;
+  kubeconfig: SafeKubeconfig;
+  callbackUrl?: string;
+  cleanup?: boolean;
+  rollbackOf?: string;
+  action: 'deploy' | 'rollback';
+}
+
 /**
  * Deploy requests: validate everything that can be checked without the cluster, store the
  * deployment and its job and enqueue the job in one transaction, answer at once.
  */
 export class DeploymentService {
-  constructor(
-    private readonly deps: { config: Config; pool: Pool; queue: JobQueue; solutionSource: SolutionSource; secretBox: SecretBox },
-  ) {}
+  constructor(private readonly deps: DeploymentServiceDeps) {}
 
   /** The namespace the form proposes: the reference's `<solution name>-<revisionId>`, made DNS-1123-valid. */
   async proposal(solutionId: string, revisionId: string): Promise<{ solution: Solution; namespace: string }> {
@@ -47,58 +68,149 @@ export class DeploymentService {
 
   async create(principal: Principal, input: CreateDeploymentInput): Promise<DeploymentView> {
     const namespace = input.namespace?.trim() || undefined;
+    const problems: string[] = [];
     if (namespace !== undefined && (namespace.length > 63 || !DNS_LABEL.test(namespace))) {
-      throw new ValidationError(
-        `namespace "${namespace}" is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit); "${toKubeName(namespace)}" would be`,
-        ['namespace: must be a DNS-1123 label'],
-      );
+      problems.push(`namespace: "${namespace}" is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit); "${toKubeName(namespace)}" would be`);
     }
+    if (input.callbackUrl !== undefined && !this.deps.config.callbackSecret) {
+      problems.push('callbackUrl: this service has no CALLBACK_SECRET to sign callbacks with, so it does not send them');
+    } else if (input.callbackUrl !== undefined) {
+      const problem = checkCallbackUrl(input.callbackUrl, this.deps.config.allowPrivateCallbacks);
+      if (problem) problems.push(`callbackUrl: ${problem}`);
+    }
+    if (problems.length > 0) throw new ValidationError(`The deploy request is invalid: ${problems.join('; ')}`, problems);
     const kubeconfig = parseKubeconfig(input.kubeconfig, { allowInsecure: this.deps.config.allowInsecureClusters });
     const solution = await this.deps.solutionSource.getSolution(input.solutionId, input.revisionId);
     if (solution.kind === 'pipeline') parseBlueprint(solution.blueprint);
-    return this.enqueue(principal, solution, namespace ?? defaultNamespace(solution.name, solution.revisionId), kubeconfig);
+    return this.enqueue(principal, {
+      solution,
+      namespace: namespace ?? defaultNamespace(solution.name, solution.revisionId),
+      kubeconfig,
+      ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
+      ...(input.cleanup ? { cleanup: true } : {}),
+      action: 'deploy',
+    });
   }
 
-  private async enqueue(principal: Principal, solution: Solution, namespace: string, kubeconfig: SafeKubeconfig): Promise<DeploymentView> {
+  /** Store a deployment and its job, enqueue the job, audit it: all in one transaction. */
+  async enqueue(principal: Principal, request: DeployRequest): Promise<DeploymentView> {
+    const { solution, namespace, kubeconfig } = request;
     const id = randomUUID();
-    const { deployment, steps } = await inTransaction(this.deps.pool, async (tx) => {
-      const job = await insertJob(tx, {
-        kind: 'deploy',
-        subjectType: 'deployment',
-        subjectId: id,
-        owner: principal.user,
-        input: { deploymentId: id },
-        steps: solution.kind === 'pipeline' ? DEPLOY_STEPS : DEPLOY_STEPS.filter((step) => step !== 'start orchestrator'),
+    try {
+      const { deployment, steps } = await inTransaction(this.deps.pool, async (tx) => {
+        const job = await insertJob(tx, {
+          kind: 'deploy',
+          subjectType: 'deployment',
+          subjectId: id,
+          owner: principal.user,
+          input: { deploymentId: id },
+          steps: solution.kind === 'pipeline' ? DEPLOY_STEPS : DEPLOY_STEPS.filter((step) => step !== 'start orchestrator'),
+        });
+        const created = await insertDeployment(tx, {
+          id,
+          owner: principal.user,
+          solutionId: solution.solutionId,
+          revisionId: solution.revisionId,
+          solutionName: solution.name,
+          solutionKind: solution.kind,
+          namespace,
+          clusterServer: kubeconfig.server,
+          sealedKubeconfig: this.deps.secretBox.seal(JSON.stringify(kubeconfig), kubeconfigContext(id)),
+          jobId: job.id,
+          ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+          ...(request.cleanup ? { cleanupOnFailure: true } : {}),
+          ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
+        });
+        const expireInSeconds = Math.ceil(this.deps.config.deployTimeoutMs / 1000) + 600;
+        await this.deps.queue.enqueue(tx, 'deploy', job.id, { expireInSeconds });
+        await recordAudit(tx, {
+          actor: principal.user,
+          action: request.action,
+          subjectType: 'deployment',
+          subjectId: id,
+          clusterServer: kubeconfig.server,
+          namespace,
+          result: 'accepted',
+          detail: { solutionId: solution.solutionId, revisionId: solution.revisionId, ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}) },
+        });
+        return { deployment: created, steps: await listSteps(tx, job.id) };
       });
-      const created = await insertDeployment(tx, {
-        id,
-        owner: principal.user,
-        solutionId: solution.solutionId,
-        revisionId: solution.revisionId,
-        solutionName: solution.name,
-        solutionKind: solution.kind,
-        namespace,
-        clusterServer: kubeconfig.server,
-        sealedKubeconfig: this.deps.secretBox.seal(JSON.stringify(kubeconfig), kubeconfigContext(id)),
-        jobId: job.id,
-      });
-      const expireInSeconds = Math.ceil(this.deps.config.deployTimeoutMs / 1000) + 600;
-      await this.deps.queue.enqueue(tx, 'deploy', job.id, { expireInSeconds });
-      return { deployment: created, steps: await listSteps(tx, job.id) };
-    });
-    return { ...deployment, steps };
+      return { ...deployment, steps };
+    } catch (error: unknown) {
+      if (error instanceof TargetBusyError) throw await this.busyError(targetKey(kubeconfig.server, namespace));
+      throw error;
+    }
+  }
+
+  /** 409 naming the deployment that holds the cluster and namespace. */
+  async busyError(key: string): Promise<ConflictError> {
+    const busy = await busyDeploymentOf(this.deps.pool, key);
+    const [server, namespace] = key.split(' ');
+    return new ConflictError(
+      `Namespace ${namespace ?? ''} on ${server ?? ''} is busy: deployment ${busy?.id ?? '(unknown)'} is ${busy?.status ?? 'in progress'}; wait for it or cancel it`,
+      'target_busy',
+      { deploymentId: busy?.id ?? null },
+    );
   }
 
   /** Only the owner or an admin may read a deployment; others get 404, not a hint that it exists. */
   async get(principal: Principal, id: string, isAdmin: boolean): Promise<DeploymentView> {
+    return this.view(this.deps.pool, await this.authorised(principal, id, isAdmin));
+  }
+
+  async authorised(principal: Principal, id: string, isAdmin: boolean): Promise<Deployment> {
     const deployment = await getDeployment(this.deps.pool, id);
-    if (!deployment || !canRead(principal, deployment, isAdmin)) throw new NotFoundError(`Deployment ${id} not found`, 'deployment_not_found');
-    const steps = deployment.jobId ? await listSteps(this.deps.pool, deployment.jobId) : [];
+    if (!deployment || !(isAdmin || deployment.owner === principal.user)) throw new NotFoundError(`Deployment ${id} not found`, 'deployment_not_found');
+    return deployment;
+  }
+
+  async view(db: Queryable, deployment: Deployment): Promise<DeploymentView> {
+    const steps = deployment.jobId ? await listSteps(db, deployment.jobId) : [];
     return { ...deployment, steps };
+  }
+
+  /** The caller's deployments (an admin's: everyone's), newest first, with a cursor to continue. */
+  async list(
+    principal: Principal,
+    isAdmin: boolean,
+    query: { solutionId?: string; status?: string; namespace?: string; limit?: number; cursor?: string },
+  ): Promise<{ items: Deployment[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const items = await listDeployments(this.deps.pool, {
+      ...(isAdmin ? {} : { owner: principal.user }),
+      ...(query.solutionId ? { solutionId: query.solutionId } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.namespace ? { namespace: query.namespace } : {}),
+      ...(after ? { after } : {}),
+      limit: limit + 1,
+    });
+    const page = items.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page, nextCursor: items.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /** The namespace's revision history: every deployment to the same cluster and namespace. */
+  async history(principal: Principal, id: string, isAdmin: boolean): Promise<Deployment[]> {
+    await this.authorised(principal, id, isAdmin);
+    const key = await targetKeyOf(this.deps.pool, id);
+    const all = key ? await historyOf(this.deps.pool, key) : [];
+    return all.filter((d) => isAdmin || d.owner === principal.user);
   }
 }
 
-export function canRead(principal: Principal, deployment: Deployment, isAdmin: boolean): boolean {
-  return isAdmin || deployment.owner === principal.user;
+function encodeCursor(d: Deployment): string {
+  return Buffer.from(JSON.stringify([d.createdAt, d.id])).toString('base64url');
 }
 
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string' && !Number.isNaN(Date.parse(value[0])) && /^[0-9a-f-]{36}$/.test(value[1])) {
+      return { createdAt: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('cursor: not a cursor this service returned; pass nextCursor from the previous page', ['cursor: invalid']);
+}

@@ -16,12 +16,16 @@ interface DeploymentRow {
   services: DeployedService[];
   error: JobError | null;
   job_id: string | null;
+  applied: string[];
+  callback_url: string | null;
+  cleanup_on_failure: boolean;
+  rollback_of: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS =
-  'id, owner, solution_id, revision_id, solution_name, solution_kind, namespace, cluster_server, status, services, error, job_id, created_at, updated_at';
+  'id, owner, solution_id, revision_id, solution_name, solution_kind, namespace, cluster_server, status, services, error, job_id, applied, callback_url, cleanup_on_failure, rollback_of, created_at, updated_at';
 
 function toDeployment(row: DeploymentRow): Deployment {
   return {
@@ -37,6 +41,10 @@ function toDeployment(row: DeploymentRow): Deployment {
     services: row.services,
     error: row.error,
     jobId: row.job_id,
+    applied: row.applied,
+    callbackUrl: row.callback_url,
+    cleanupOnFailure: row.cleanup_on_failure,
+    rollbackOf: row.rollback_of,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -53,15 +61,37 @@ export interface NewDeployment {
   clusterServer: string;
   sealedKubeconfig: string;
   jobId: string;
+  callbackUrl?: string;
+  cleanupOnFailure?: boolean;
+  rollbackOf?: string;
 }
 
+/** The cluster and namespace as one comparable key: one operation at a time per key. */
+export function targetKey(clusterServer: string, namespace: string): string {
+  return `${clusterServer} ${namespace}`;
+}
+
+/** Thrown by insertDeployment when the target already has a queued, running or deleting deployment. */
+export class TargetBusyError extends Error {}
+
 export async function insertDeployment(db: Queryable, d: NewDeployment): Promise<Deployment> {
-  const { rows } = await db.query<DeploymentRow>(
-    `INSERT INTO deployments (id, owner, solution_id, revision_id, solution_name, solution_kind, namespace,
-                              cluster_server, kubeconfig_enc, job_id, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued') RETURNING ${COLUMNS}`,
-    [d.id, d.owner, d.solutionId, d.revisionId, d.solutionName, d.solutionKind, d.namespace, d.clusterServer, d.sealedKubeconfig, d.jobId],
-  );
+  let rows: DeploymentRow[];
+  try {
+    ({ rows } = await db.query<DeploymentRow>(
+      `INSERT INTO deployments (id, owner, solution_id, revision_id, solution_name, solution_kind, namespace,
+                                cluster_server, kubeconfig_enc, job_id, status, target_key, callback_url,
+                                cleanup_on_failure, rollback_of)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13, $14) RETURNING ${COLUMNS}`,
+      [
+        d.id, d.owner, d.solutionId, d.revisionId, d.solutionName, d.solutionKind, d.namespace, d.clusterServer,
+        d.sealedKubeconfig, d.jobId, targetKey(d.clusterServer, d.namespace), d.callbackUrl ?? null,
+        d.cleanupOnFailure ?? false, d.rollbackOf ?? null,
+      ],
+    ));
+  } catch (error: unknown) {
+    if (isUniqueViolation(error, 'deployments_one_busy_per_target')) throw new TargetBusyError();
+    throw error;
+  }
   const row = rows[0];
   if (!row) throw new Error('INSERT … RETURNING gave no row');
   return toDeployment(row);
@@ -72,6 +102,72 @@ export async function getDeployment(db: Queryable, id: string): Promise<Deployme
   return rows[0] ? toDeployment(rows[0]) : undefined;
 }
 
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23505' &&
+    'constraint' in error && error.constraint === constraint;
+}
+
+/** The deployment of a target that is queued, running or deleting, if any. */
+export async function busyDeploymentOf(db: Queryable, key: string): Promise<Deployment | undefined> {
+  const { rows } = await db.query<DeploymentRow>(
+    `SELECT ${COLUMNS} FROM deployments WHERE target_key = $1 AND status IN ('queued', 'running', 'deleting') LIMIT 1`,
+    [key],
+  );
+  return rows[0] ? toDeployment(rows[0]) : undefined;
+}
+
+/** Every deployment of the same cluster and namespace, newest first: the namespace's revision history. */
+export async function historyOf(db: Queryable, key: string): Promise<Deployment[]> {
+  const { rows } = await db.query<DeploymentRow>(`SELECT ${COLUMNS} FROM deployments WHERE target_key = $1 ORDER BY created_at DESC, id DESC`, [key]);
+  return rows.map(toDeployment);
+}
+
+export async function targetKeyOf(db: Queryable, id: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ target_key: string }>('SELECT target_key FROM deployments WHERE id = $1', [id]);
+  return rows[0]?.target_key;
+}
+
+export interface DeploymentFilter {
+  owner?: string;
+  solutionId?: string;
+  status?: string;
+  namespace?: string;
+  /** Continue after this (createdAt, id), newest first. */
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
+export async function listDeployments(db: Queryable, filter: DeploymentFilter): Promise<Deployment[]> {
+  const { rows } = await db.query<DeploymentRow>(
+    `SELECT ${COLUMNS} FROM deployments
+      WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR solution_id = $2)
+        AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR namespace = $4)
+        AND ($5::timestamptz IS NULL OR (created_at, id) < ($5::timestamptz, $6::uuid))
+      ORDER BY created_at DESC, id DESC LIMIT $7`,
+    [filter.owner ?? null, filter.solutionId ?? null, filter.status ?? null, filter.namespace ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? null, filter.limit],
+  );
+  return rows.map(toDeployment);
+}
+
+export async function setNamespaceCreated(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE deployments SET namespace_created = true WHERE id = $1', [id]);
+}
+
+/** Whether Slipway created the namespace for any deployment of this target (then it removes it too). */
+export async function namespaceCreatedFor(db: Queryable, key: string): Promise<boolean> {
+  const { rows } = await db.query<{ created: boolean }>('SELECT bool_or(namespace_created) AS created FROM deployments WHERE target_key = $1', [key]);
+  return rows[0]?.created ?? false;
+}
+
+export async function setApplied(db: Queryable, id: string, applied: string[]): Promise<void> {
+  await db.query('UPDATE deployments SET applied = $2, updated_at = now() WHERE id = $1', [id, JSON.stringify(applied)]);
+}
+
+/** After an undeploy: every deployment of the target is gone from the cluster. */
+export async function markTargetDeleted(db: Queryable, key: string): Promise<void> {
+  await db.query(`UPDATE deployments SET status = 'deleted', updated_at = now() WHERE target_key = $1 AND status <> 'deleted'`, [key]);
+}
+
 export async function getSealedKubeconfig(db: Queryable, id: string): Promise<string | undefined> {
   const { rows } = await db.query<{ kubeconfig_enc: string | null }>('SELECT kubeconfig_enc FROM deployments WHERE id = $1', [id]);
   return rows[0]?.kubeconfig_enc ?? undefined;
@@ -80,15 +176,16 @@ export async function getSealedKubeconfig(db: Queryable, id: string): Promise<st
 export async function updateDeployment(
   db: Queryable,
   id: string,
-  change: { status?: DeploymentStatus; services?: DeployedService[]; error?: JobError | null },
+  change: { status?: DeploymentStatus; services?: DeployedService[]; error?: JobError | null; jobId?: string },
 ): Promise<void> {
   await db.query(
     `UPDATE deployments SET
        status = COALESCE($2, status),
        services = COALESCE($3, services),
        error = CASE WHEN $4::boolean THEN $5::jsonb ELSE error END,
+       job_id = COALESCE($6, job_id),
        updated_at = now()
      WHERE id = $1`,
-    [id, change.status ?? null, change.services ? JSON.stringify(change.services) : null, change.error !== undefined, change.error ? JSON.stringify(change.error) : null],
+    [id, change.status ?? null, change.services ? JSON.stringify(change.services) : null, change.error !== undefined, change.error ? JSON.stringify(change.error) : null, change.jobId ?? null],
   );
 }

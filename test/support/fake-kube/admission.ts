@@ -6,7 +6,7 @@
  * Secret's `stringData` folded into `data`, a Job's selector labels, a Deployment's replicas.
  */
 import { randomUUID } from 'node:crypto';
-import { KINDS_WITH_STATUS } from './resources.js';
+import { hasStatusSubresource } from './resources.js';
 import { invalid, type StatusCause } from './status.js';
 import type { ObjectStore } from './store.js';
 import { asArray, asNumber, asRecord, asString, isRecord, nowIso, readPath, type KubeObject, type ResourceType } from './types.js';
@@ -31,7 +31,7 @@ export class Admission {
     delete metadata.deletionTimestamp;
     delete metadata.resourceVersion;
     if (!resource.namespaced) delete metadata.namespace;
-    if (KINDS_WITH_STATUS.has(resource.kind) && !keepStatus) delete object.status;
+    if (hasStatusSubresource(resource) && !keepStatus) delete object.status;
     this.applyDefaults(resource, object, undefined);
     return object;
   }
@@ -48,7 +48,7 @@ export class Admission {
     if (resource.namespaced) metadata.namespace = stored.metadata.namespace;
     if (stored.metadata.deletionTimestamp) metadata.deletionTimestamp = stored.metadata.deletionTimestamp;
     else delete metadata.deletionTimestamp;
-    if (KINDS_WITH_STATUS.has(resource.kind)) {
+    if (hasStatusSubresource(resource)) {
       if (stored.status === undefined) delete object.status;
       else object.status = structuredClone(stored.status);
     }

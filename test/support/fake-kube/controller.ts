@@ -34,7 +34,9 @@ function requiredType(registry: ResourceRegistry, group: string, kind: string): 
 
 export class ClusterController {
   private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
+  /** Steps run one after the other, whether the timer or a test (`tick()`) asked for them. */
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
   private readonly deletionTicks = new Map<string, number>();
   private readonly crdTypes = new Map<string, ResourceType[]>();
   private readonly types: Record<'pods' | 'deployments' | 'jobs' | 'claims' | 'namespaces' | 'nodes' | 'crds' | 'events', ResourceType>;
@@ -63,10 +65,9 @@ export class ClusterController {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (this.inFlight) return;
-      this.inFlight = this.tick().finally(() => {
-        this.inFlight = undefined;
-      });
+      if (this.pending > 0) return;
+      // A failing step is a bug in the double: say so loudly rather than freeze the cluster quietly.
+      this.tick().catch((error: unknown) => console.error('fake-kube: controller step failed', error));
     }, this.deps.tickMs);
     this.timer.unref();
   }
@@ -74,7 +75,7 @@ export class ClusterController {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.inFlight;
+    await this.queue;
   }
 
   namespaceDeleting(name: string): void {
@@ -82,7 +83,16 @@ export class ClusterController {
     if (this.deps.namespaceDeletionTicks() <= 0) this.finishNamespaceDeletions();
   }
 
-  async tick(): Promise<void> {
+  tick(): Promise<void> {
+    this.pending += 1;
+    const run = this.queue.then(() => this.step()).finally(() => {
+      this.pending -= 1;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async step(): Promise<void> {
     this.finishNamespaceDeletions();
     this.establishCrds();
     this.deployments.tick();

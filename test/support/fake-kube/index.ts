@@ -91,8 +91,8 @@ export interface FakeKube {
   putObject(object: KubeObject): KubeObject;
   deleteObject(apiVersion: string, kind: string, namespace: string | undefined, name: string): boolean;
   registerResource(resource: ResourceDefinition): void;
-  /** Runs before a Job is marked Complete, e.g. to create the Secret an installer would write. */
-  onJobComplete(hook: JobCompletionHook): void;
+  /** Runs before a Job is marked Complete, e.g. to create the Secret an installer would write; returns its removal. */
+  onJobComplete(hook: JobCompletionHook): () => void;
   setPodLogs(namespace: string, podName: string, text: string): void;
   /** Logs of every pod of that Job, including pods created later. */
   setJobLogs(namespace: string, jobName: string, text: string): void;
@@ -177,10 +177,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const putObject = (object: KubeObject): KubeObject => {
     const resource = typeOf(object.apiVersion, object.kind);
     if (!resource) throw new Error(`fake-kube: ${object.apiVersion} ${object.kind} is not served`);
-    const given = clone(object);
+    const existing = store.get(resource, object.metadata.namespace, object.metadata.name ?? '');
     const prepared = admission.prepareCreate(resource, clone(object), true);
-    prepared.metadata.uid = given.metadata.uid ?? prepared.metadata.uid;
-    prepared.metadata.creationTimestamp = given.metadata.creationTimestamp ?? prepared.metadata.creationTimestamp;
+    prepared.metadata.uid = object.metadata.uid ?? existing?.metadata.uid ?? prepared.metadata.uid;
+    prepared.metadata.creationTimestamp = object.metadata.creationTimestamp ?? existing?.metadata.creationTimestamp ?? prepared.metadata.creationTimestamp;
     return store.write(resource, prepared);
   };
 
@@ -224,7 +224,13 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       return resource !== undefined && store.remove(resource, namespace, name) !== undefined;
     },
     registerResource: (resource) => registry.register({ ...resource, subresources: resource.subresources ?? [], custom: true }),
-    onJobComplete: (hook) => { jobHooks.push(hook); },
+    onJobComplete: (hook) => {
+      jobHooks.push(hook);
+      return () => {
+        const index = jobHooks.indexOf(hook);
+        if (index >= 0) jobHooks.splice(index, 1);
+      };
+    },
     setPodLogs: (namespace, podName, text) => logs.setPodLogs(namespace, podName, text),
     setJobLogs: (namespace, jobName, text) => logs.setJobLogs(namespace, jobName, text),
     setNamespaceDeletionTicks: (ticks) => { namespaceDeletionTicks = ticks; },

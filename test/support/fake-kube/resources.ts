@@ -20,8 +20,10 @@ const BUILT_IN: readonly ResourceType[] = [
   { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', singular: 'customresourcedefinition', namespaced: false, shortNames: ['crd'], subresources: ['status'] },
 ];
 
-/** Kinds whose `status` only the `/status` sub-resource (or the simulated controllers) may write. */
-export const KINDS_WITH_STATUS = new Set(['Namespace', 'Node', 'Pod', 'Service', 'PersistentVolumeClaim', 'Deployment', 'Job', 'CustomResourceDefinition']);
+/** Whether only the `/status` sub-resource (or the simulated controllers) may write the status. */
+export function hasStatusSubresource(resource: ResourceType): boolean {
+  return resource.subresources.includes('status');
+}
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -79,8 +79,9 @@ function deploymentCauses(object: KubeObject, old: KubeObject | undefined): Stat
   const causes = podSpecCauses(readPath(object, 'spec.template.spec'), 'spec.template.spec');
   const templateLabels = asStringMap(readPath(object, 'spec.template.metadata.labels'));
   const matchLabels = asStringMap(selector.matchLabels);
-  const matches = Object.entries(matchLabels).every(([key, value]) => templateLabels[key] === value);
-  if (!matches || Object.keys(matchLabels).length === 0) {
+  if (Object.keys(matchLabels).length === 0 && asArray(selector.matchExpressions).length === 0) {
+    causes.push(invalidValue('spec.selector', selector, 'empty selector is invalid for deployment'));
+  } else if (!Object.entries(matchLabels).every(([key, value]) => templateLabels[key] === value)) {
     causes.push(invalidValue('spec.template.metadata.labels', templateLabels, '`selector` does not match template `labels`'));
   }
   if (old !== undefined && JSON.stringify(readPath(old, 'spec.selector')) !== JSON.stringify(selector)) {

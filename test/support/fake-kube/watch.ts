@@ -28,6 +28,8 @@ export function startWatch(ctx: ApiContext, request: ResourceRequest, response: 
   };
 
   response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  // Clients wait for the headers before they start reading; send them even when nothing matches yet.
+  response.flushHeaders();
   active.add(response);
 
   const startRevision = request.query.get('resourceVersion');

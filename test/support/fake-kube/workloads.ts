@@ -81,6 +81,7 @@ export class DeploymentController {
       const deploymentUid = key.split('/')[0];
       if (live.has(deploymentUid)) continue;
       this.replicaSetUids.delete(key);
+      this.rolloutStarted.delete(key);
       for (const pod of this.store.list(this.types.pods)) {
         if ((pod.metadata.ownerReferences ?? []).some((owner) => owner.uid === uid)) {
           this.store.remove(this.types.pods, pod.metadata.namespace, pod.metadata.name ?? '');

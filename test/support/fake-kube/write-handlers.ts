@@ -5,7 +5,7 @@
 import { commitCreate, commitUpdate, type ApiContext, type CommitOptions } from './commit.js';
 import { applyMerge, conflictingPaths, jsonPatch, mergePatch, removeLeaf, strategicMergePatch } from './merge.js';
 import { json, selectObjects, type Reply, type ResourceRequest } from './read-handlers.js';
-import { KINDS_WITH_STATUS } from './resources.js';
+import { hasStatusSubresource } from './resources.js';
 import {
   applyConflict, badRequest, conflict, methodNotAllowed, notFound, success, unsupportedMediaType, type StatusCause,
 } from './status.js';
@@ -110,7 +110,7 @@ function appliedConfiguration(request: ResourceRequest, name: string): KubeObjec
   if (asString(body.kind) === undefined) throw badRequest('kind must be set in the applied configuration');
   const config = withoutServerOwned(sentObject(request, name));
   delete config.metadata.resourceVersion;
-  if (KINDS_WITH_STATUS.has(request.resource.kind) && request.subresource !== 'status') delete config.status;
+  if (hasStatusSubresource(request.resource) && request.subresource !== 'status') delete config.status;
   return config;
 }
 
