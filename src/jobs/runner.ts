@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Pool } from '../adapters/db/pool.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { JobError, JobRecord, JobStatus } from './model.js';
-import { appendEvent, claimJob, finishJob, heartbeat, setStep } from './store.js';
+import { appendEvent, claimJob, finishJob, heartbeat, isCancelRequested, setStep } from './store.js';
 
 /** Thrown at a step boundary (or by a step that watches `ctx.signal`) when cancellation was requested. */
 export class JobCancelledError extends AppError {
@@ -56,13 +56,19 @@ export async function runJob(pool: Pool, jobId: string, handler: JobHandler, bas
   if (!job) return; // finished, cancelled, or held by a live worker: a duplicate delivery
   const log = baseLog.child({ jobId, kind: job.kind });
   const cancel = new AbortController();
+  // Renew the lease a few times per lease period; look for a cancellation every second, so a
+  // cancel stops a long wait promptly.
+  const beatEvery = Math.max(1, Math.floor(options.leaseSeconds / 3));
+  let ticks = 0;
   const beat = setInterval(() => {
-    heartbeat(pool, jobId, options.workerId)
+    ticks += 1;
+    const check = ticks % beatEvery === 0 ? heartbeat(pool, jobId, options.workerId) : isCancelRequested(pool, jobId).then((cancelRequested) => ({ cancelRequested }));
+    check
       .then((state) => {
         if (state.cancelRequested && !cancel.signal.aborted) cancel.abort(new JobCancelledError());
       })
       .catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'));
-  }, Math.max(200, (options.leaseSeconds * 1000) / 3));
+  }, 1000);
 
   const ctx: JobContext = {
     job,

@@ -51,8 +51,8 @@ export interface ClusterClient {
   deleteByLabel(namespace: string, selector: string): Promise<number>;
   /** Starts deleting the namespace (Kubernetes finishes it in the background). Idempotent. */
   deleteNamespace(namespace: string): Promise<NamespaceDeletion>;
-  /** Whether the namespace exists (and is not being deleted). Read-only, idempotent. */
-  namespaceExists(namespace: string): Promise<boolean>;
+  /** Whether the namespace is there, being deleted, or gone. Read-only, idempotent. */
+  namespacePhase(namespace: string): Promise<'active' | 'terminating' | 'absent'>;
   /** The last `tailLines` of the logs of each pod matching `podSelector`. Read-only, idempotent. */
   readLogs(namespace: string, podSelector: string, tailLines: number): Promise<PodLogs[]>;
   /** HTTP requests sent so far by this client (for the benchmark's round-trip count). */
@@ -156,12 +156,12 @@ export function createClusterClient(kubeconfig: SafeKubeconfig, options: Cluster
       return found ? 'deleting' : 'absent';
     },
 
-    async namespaceExists(namespace) {
+    async namespacePhase(namespace) {
       try {
         const found = await withRetry(() => core.readNamespace({ name: namespace }), policy);
-        return found.value.metadata?.deletionTimestamp == null;
+        return found.value.metadata?.deletionTimestamp == null ? 'active' : 'terminating';
       } catch (error: unknown) {
-        if (error instanceof RetriesExhausted && error.failure.kind === 'http' && error.failure.status === 404) return false;
+        if (error instanceof RetriesExhausted && error.failure.kind === 'http' && error.failure.status === 404) return 'absent';
         if (error instanceof RetriesExhausted) throw requestFailure(transport.system, `reading Namespace/${namespace}`, error.failure);
         throw error;
       }

@@ -4,7 +4,7 @@
  * Graphene. Thin: schema → service → reply.
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { LocalSolutionSource } from '../../adapters/local-solutions/local-solution-source.js';
 import type { Config } from '../../config.js';
 import type { SolutionSource } from '../../domain/solution.js';
@@ -43,7 +43,13 @@ const zipDownloadSchema = (summary: string) => ({
   summary,
   params: SolutionParams,
   produces: ['application/zip'],
-  response: { ...problemResponses, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
+  response: {
+    200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'solution.zip' }),
+    ...problemResponses,
+    422: ProblemSchema,
+    502: ProblemSchema,
+    503: ProblemSchema,
+  },
 });
 
 const importSchema = {
@@ -78,22 +84,17 @@ async function readUpload(request: FastifyRequest): Promise<Buffer> {
 export async function solutionZipRoutes(app: App, deps: SolutionZipRouteDeps): Promise<void> {
   const lookup = { solutionSource: deps.solutionSource, localSolutions: deps.localSolutions };
 
-  const download = async (request: FastifyRequest<{ Params: { solutionId: string; revisionId: string } }>, reply: FastifyReply) => {
-    requirePrincipal(request.principal);
-    const zip = await exportSolutionZip(lookup, deps.config, request.params.solutionId, request.params.revisionId);
-    return reply.type('application/zip').header('content-disposition', 'attachment; filename="solution.zip"').send(zip);
-  };
-
-  app.get(
-    '/getSolutionZip/:solutionId/:revisionId',
-    { preHandler: app.authenticate, schema: zipDownloadSchema("solution.zip for Graphene's deploy-to-local (path of the reference kubernetes-client)") },
-    download,
-  );
-  app.get(
-    '/api/v1/solutions/:solutionId/revisions/:revisionId/solution.zip',
-    { preHandler: app.authenticate, schema: zipDownloadSchema('solution.zip: manifests, deploy script and readme to deploy this revision with kubectl') },
-    download,
-  );
+  const downloads = [
+    { url: '/getSolutionZip/:solutionId/:revisionId', summary: "solution.zip for Graphene's deploy-to-local (the reference kubernetes-client's path)" },
+    { url: '/api/v1/solutions/:solutionId/revisions/:revisionId/solution.zip', summary: 'solution.zip: manifests, deploy script and readme to deploy this revision with kubectl' },
+  ];
+  for (const { url, summary } of downloads) {
+    app.get(url, { preHandler: app.authenticate, schema: zipDownloadSchema(summary) }, async (request, reply) => {
+      requirePrincipal(request.principal);
+      const zip = await exportSolutionZip(lookup, deps.config, request.params.solutionId, request.params.revisionId);
+      return reply.type('application/zip').header('content-disposition', 'attachment; filename="solution.zip"').send(zip);
+    });
+  }
 
   const upload = async (request: FastifyRequest): Promise<ImportResult> => {
     requirePrincipal(request.principal);

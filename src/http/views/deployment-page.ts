@@ -1,65 +1,306 @@
-import type { DeploymentView } from '../../services/deployments/model.js';
+import type { DeploymentView, DeployedService } from '../../services/deployments/model.js';
+import type { JobError, JobStep } from '../../jobs/model.js';
 import { html, SafeHtml } from './html.js';
 import { layout } from './layout.js';
 
 /**
- * The deployment's status page, as the reference success page (Services with web UI links) plus
- * the steps and their durations. While the deployment is not final, a small script reads the
- * deployment from the API every second and redraws the parts that change, without reloading.
+ * The deployment's status page: status, a progress bar, the steps with durations, the services
+ * with their web UI links, the error with per-node reasons, and a live event log.
+ *
+ * The server renders the current state, so the page is complete without JavaScript. A small
+ * script then follows the deployment's Server-Sent Events and, on each one, reads the deployment
+ * again (JSON) and redraws the same elements; it also offers Cancel and Undeploy. The markup
+ * below and `draw…` in PAGE_SCRIPT build the same structure: change them together.
  */
 export function deploymentPage(d: DeploymentView, basePath: string): string {
+  const api = `${basePath}/api/v1/deployments/${d.id}`;
+  const progress = progressOf(d);
   const body = html`
+<style>${new SafeHtml(PAGE_STYLE)}</style>
 <h1>${d.solutionName ?? d.solutionId}</h1>
 <p>Revision <code>${d.revisionId}</code> into namespace <code>${d.namespace}</code> of <code>${d.clusterServer ?? ''}</code></p>
-<p>Status: <span id="status" class="status status-${d.status}" data-status="${d.status}">${d.status}</span></p>
-<progress id="progress" max="1" value="0"></progress>
-<div id="error"></div>
+<p aria-live="polite">Status: <span id="status" class="status status-${d.status}" data-status="${d.status}">${d.status}</span>
+  <span id="live" class="hint"></span></p>
+<noscript><p class="hint">Reload the page to see how the deployment goes on.</p></noscript>
+<div class="progress-row"><progress id="progress" max="${progress.max}" value="${progress.done}"></progress>
+  <span id="progress-text" class="hint">${progressText(progress)}</span></div>
+<div class="actions">
+  <button id="cancel" type="button" hidden>Cancel</button>
+  <button id="undeploy" type="button" class="danger" hidden>Undeploy</button>
+  <span id="action-error" class="action-error" role="alert"></span>
+</div>
+<div id="error">${errorBlock(d.error)}</div>
 <h2>Steps</h2>
-<table><thead><tr><th>Step</th><th>Status</th><th>Duration</th><th>Detail</th></tr></thead><tbody id="steps"></tbody></table>
+<table><thead><tr><th>Step</th><th>Status</th><th>Duration</th><th>Detail</th></tr></thead><tbody id="steps">${d.steps.map(stepRow)}</tbody></table>
 <h2>Services</h2>
-<table><thead><tr><th>Node</th><th>Kubernetes name</th><th>Image</th><th>Web UI</th></tr></thead><tbody id="services"></tbody></table>
+<table><thead><tr><th>Node</th><th>Kubernetes name</th><th>Image</th><th>Web UI</th></tr></thead><tbody id="services">${servicesRows(d)}</tbody></table>
+<h2>Events</h2>
+<ol id="events" class="events"></ol>
 <script id="initial" type="application/json">${new SafeHtml(jsonForScript(d))}</script>
-<script>${new SafeHtml(PAGE_SCRIPT.replace('__API__', JSON.stringify(`${basePath}/api/v1/deployments/${d.id}`)))}</script>`;
+<script id="page-config" type="application/json">${new SafeHtml(jsonForScript({ api, events: `${api}/events` }))}</script>
+<script>${new SafeHtml(PAGE_SCRIPT)}</script>`;
   return layout(`Deployment ${d.namespace}`, body, basePath);
 }
 
 /** JSON inside <script> must not be able to close the element. */
-function jsonForScript(value: unknown): string {
+export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
+interface Progress {
+  done: number;
+  max: number;
+}
+
+function progressOf(d: DeploymentView): Progress {
+  const max = Math.max(d.steps.length, 1);
+  if (d.status === 'succeeded' || d.status === 'deleted') return { done: max, max };
+  return { done: d.steps.filter((s) => s.status === 'succeeded' || s.status === 'skipped').length, max };
+}
+
+function progressText(p: Progress): string {
+  return `${p.done} of ${p.max} steps`;
+}
+
+function formatDuration(ms: number | null): string {
+  if (ms === null) return '';
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function stepRow(s: JobStep): SafeHtml {
+  return html`<tr data-step="${s.name}"><td>${s.name}</td><td class="step-${s.status}" data-status="${s.status}">${s.status}</td><td>${formatDuration(s.durationMs)}</td><td>${s.detail ?? ''}</td></tr>`;
+}
+
+/** Links only while the services exist: after an undeploy they would point at nothing. */
+function servicesRows(d: DeploymentView): SafeHtml | SafeHtml[] {
+  if (d.services.length === 0) return html`<tr><td colspan="4" class="hint">No services yet</td></tr>`;
+  const linked = d.status !== 'deleting' && d.status !== 'deleted';
+  return d.services.map((s: DeployedService) => {
+    const link = linked && s.webUiUrl ? html`<a href="${s.webUiUrl}" target="_blank" rel="noopener">${s.webUiUrl}</a>` : '';
+    return html`<tr data-service="${s.name}"><td>${s.name}</td><td>${s.kubeName}</td><td>${s.image}</td><td>${link}</td></tr>`;
+  });
+}
+
+interface NodeReason {
+  kind: string;
+  name: string;
+  status: string;
+  reason: string;
+}
+
+/** `details.nodes` of a readiness failure (DeployNotReadyError): the objects that are not ready and why. */
+function nodeReasons(error: JobError | null): NodeReason[] {
+  const details = error?.details;
+  const nodes = typeof details === 'object' && details !== null ? (details as { nodes?: unknown }).nodes : undefined;
+  if (!Array.isArray(nodes)) return [];
+  return nodes.flatMap((node: unknown) => {
+    if (typeof node !== 'object' || node === null) return [];
+    const n = node as Record<string, unknown>;
+    const text = (key: string) => (typeof n[key] === 'string' ? n[key] : '');
+    return [{ kind: text('kind'), name: text('name'), status: text('status'), reason: text('reason') }];
+  });
+}
+
+function errorBlock(error: JobError | null): SafeHtml | string {
+  if (error === null) return '';
+  const nodes = nodeReasons(error);
+  const list = nodes.length === 0 ? '' : html`<ul class="reasons">${nodes.map((n) => html`<li><code>${n.kind}/${n.name}</code> ${n.status}: ${n.reason || n.status}</li>`)}</ul>`;
+  return html`<div class="error"><p><code>${error.code}</code> ${error.message}</p>${list}</div>`;
+}
+
+const PAGE_STYLE = `
+  .progress-row { display: flex; gap: .8rem; align-items: center; }
+  .progress-row progress { flex: 1; }
+  .actions { display: flex; gap: .6rem; align-items: center; min-height: .5rem; }
+  .actions button { margin-top: .6rem; }
+  .action-error { color: var(--bad); margin-top: .6rem; }
+  #error { margin-top: 1rem; }
+  .error p { margin: .2rem 0; }
+  .reasons { margin: .3rem 0; padding-left: 1.2rem; }
+  .status-queued, .status-running, .status-deleting, .step-running { color: var(--accent); }
+  .status-deleted, .step-skipped, .step-pending { color: var(--muted); }
+  .events { list-style: none; margin: .5rem 0 2rem; padding: 0; max-height: 20rem; overflow-y: auto; border: 1px solid #8883; font: 13px/1.4 ui-monospace, monospace; }
+  .events:empty { display: none; }
+  .events li { padding: .2rem .5rem; border-bottom: 1px solid #8882; white-space: pre-wrap; overflow-wrap: anywhere; }
+  .events .type { color: var(--muted); margin-right: .6rem; }
+`;
+
+/**
+ * Follows `events` with an EventSource (it resumes with Last-Event-ID by itself after a network
+ * error). Events come in bursts (the stored ones first), so reads of the deployment are
+ * coalesced: at most one in flight and one more after it. The stream is closed once the
+ * deployment is final and its current job's `job.finished` event has arrived — nothing more
+ * will come — and opened again, from the last event seen, when Cancel or Undeploy starts a job.
+ * Named SSE events only reach listeners registered for their name, hence EVENT_TYPES.
+ */
 const PAGE_SCRIPT = `
 (function () {
-  var api = __API__;
-  var FINAL = ['succeeded', 'failed', 'cancelled'];
-  function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
-  function draw(d) {
-    var status = document.getElementById('status');
-    status.textContent = d.status; status.className = 'status status-' + d.status; status.setAttribute('data-status', d.status);
+  'use strict';
+  var FINAL = ['succeeded', 'failed', 'cancelled', 'deleted'];
+  var UNDEPLOYABLE = ['succeeded', 'failed', 'cancelled'];
+  var CANCELLABLE = ['queued', 'running'];
+  var EVENT_TYPES = ['message', 'job.started', 'job.finished', 'job.resumed', 'step.started', 'step.finished',
+    'health', 'orchestrator', 'diagnosis', 'applied', 'kept', 'cleanup'];
+  var LOG_SIZE = 50;
+  var byId = function (id) { return document.getElementById(id); };
+  var config = JSON.parse(byId('page-config').textContent);
+  var current = JSON.parse(byId('initial').textContent);
+  var source = null, lastEventId = '', finishedJobs = {}, loading = false, again = false, busy = false;
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text != null) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+  function duration(ms) {
+    if (ms == null) return '';
+    if (ms < 60000) return (ms / 1000).toFixed(1) + ' s';
+    return Math.floor(ms / 60000) + ' min ' + Math.round((ms % 60000) / 1000) + ' s';
+  }
+  function drawStatus(d) {
+    var s = byId('status');
+    s.textContent = d.status; s.className = 'status status-' + d.status; s.setAttribute('data-status', d.status);
+  }
+  function drawProgress(d) {
+    var max = Math.max(d.steps.length, 1);
     var done = d.steps.filter(function (s) { return s.status === 'succeeded' || s.status === 'skipped'; }).length;
-    var bar = document.getElementById('progress'); bar.max = Math.max(d.steps.length, 1); bar.value = d.status === 'succeeded' ? bar.max : done;
-    var steps = document.getElementById('steps'); steps.textContent = '';
+    if (d.status === 'succeeded' || d.status === 'deleted') done = max;
+    var bar = byId('progress'); bar.max = max; bar.value = done;
+    byId('progress-text').textContent = done + ' of ' + max + ' steps';
+  }
+  function drawSteps(d) {
+    var body = byId('steps'); body.textContent = '';
     d.steps.forEach(function (s) {
-      var tr = el('tr'); tr.appendChild(el('td', s.name)); tr.appendChild(el('td', s.status, 'step-' + s.status));
-      tr.appendChild(el('td', s.durationMs == null ? '' : (s.durationMs / 1000).toFixed(1) + ' s')); tr.appendChild(el('td', s.detail || ''));
-      steps.appendChild(tr);
+      var tr = el('tr'); tr.setAttribute('data-step', s.name);
+      var state = el('td', s.status, 'step-' + s.status); state.setAttribute('data-status', s.status);
+      tr.appendChild(el('td', s.name)); tr.appendChild(state);
+      tr.appendChild(el('td', duration(s.durationMs))); tr.appendChild(el('td', s.detail || ''));
+      body.appendChild(tr);
     });
-    var services = document.getElementById('services'); services.textContent = '';
+  }
+  function drawServices(d) {
+    var body = byId('services'); body.textContent = '';
+    if (d.services.length === 0) {
+      var empty = el('td', 'No services yet', 'hint'); empty.colSpan = 4;
+      body.appendChild(el('tr')).appendChild(empty);
+      return;
+    }
+    var linked = d.status !== 'deleting' && d.status !== 'deleted';
     d.services.forEach(function (s) {
-      var tr = el('tr'); tr.appendChild(el('td', s.name)); tr.appendChild(el('td', s.kubeName)); tr.appendChild(el('td', s.image));
-      var td = el('td'); if (s.webUiUrl) { var a = el('a', s.webUiUrl); a.href = s.webUiUrl; a.target = '_blank'; a.rel = 'noopener'; td.appendChild(a); }
-      tr.appendChild(td); services.appendChild(tr);
+      var tr = el('tr'); tr.setAttribute('data-service', s.name);
+      tr.appendChild(el('td', s.name)); tr.appendChild(el('td', s.kubeName)); tr.appendChild(el('td', s.image));
+      var td = el('td');
+      if (linked && s.webUiUrl) { var a = el('a', s.webUiUrl); a.href = s.webUiUrl; a.target = '_blank'; a.rel = 'noopener'; td.appendChild(a); }
+      tr.appendChild(td); body.appendChild(tr);
     });
-    var error = document.getElementById('error'); error.textContent = '';
-    if (d.error) { error.appendChild(el('p', d.error.message, 'error')); }
-    return FINAL.indexOf(d.status) >= 0;
   }
-  function poll() {
-    fetch(api, { headers: { accept: 'application/json' }, credentials: 'same-origin' })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (d) { if (!d || !draw(d)) setTimeout(poll, 1000); })
-      .catch(function () { setTimeout(poll, 2000); });
+  function nodeReasons(error) {
+    var nodes = error && error.details && error.details.nodes;
+    return Array.isArray(nodes) ? nodes.filter(function (n) { return n && typeof n === 'object'; }) : [];
   }
-  if (!draw(JSON.parse(document.getElementById('initial').textContent))) setTimeout(poll, 1000);
+  function drawError(d) {
+    var box = byId('error'); box.textContent = '';
+    if (!d.error) return;
+    var div = el('div', null, 'error'), p = el('p');
+    p.appendChild(el('code', d.error.code)); p.appendChild(document.createTextNode(' ' + d.error.message));
+    div.appendChild(p);
+    var nodes = nodeReasons(d.error);
+    if (nodes.length > 0) {
+      var ul = div.appendChild(el('ul', null, 'reasons'));
+      nodes.forEach(function (n) {
+        var li = el('li'); li.appendChild(el('code', n.kind + '/' + n.name));
+        li.appendChild(document.createTextNode(' ' + n.status + ': ' + (n.reason || n.status)));
+        ul.appendChild(li);
+      });
+    }
+    box.appendChild(div);
+  }
+  function drawActions(d) {
+    byId('cancel').hidden = CANCELLABLE.indexOf(d.status) < 0;
+    byId('undeploy').hidden = UNDEPLOYABLE.indexOf(d.status) < 0;
+    byId('cancel').disabled = busy; byId('undeploy').disabled = busy;
+  }
+  function draw(d) {
+    current = d;
+    drawStatus(d); drawProgress(d); drawSteps(d); drawServices(d); drawError(d); drawActions(d);
+    if (FINAL.indexOf(d.status) >= 0 && d.jobId && finishedJobs[d.jobId]) stopListening('');
+  }
+
+  function setLive(text) { byId('live').textContent = text; }
+  function readJson(response) {
+    return response.json().catch(function () { return {}; }).then(function (body) {
+      if (response.ok) return body;
+      throw new Error(body.detail || body.title || ('HTTP ' + response.status));
+    });
+  }
+  function refresh() {
+    if (loading) { again = true; return; }
+    loading = true;
+    fetch(config.api, { headers: { accept: 'application/json' }, credentials: 'same-origin' })
+      .then(readJson)
+      .then(draw)
+      .catch(function (error) { setLive('(could not read the deployment: ' + error.message + ')'); })
+      .then(function () { loading = false; if (again) { again = false; refresh(); } });
+  }
+
+  function isNewer(id) {
+    return lastEventId === '' || id.length > lastEventId.length || (id.length === lastEventId.length && id > lastEventId);
+  }
+  function logEvent(event) {
+    var log = byId('events');
+    var li = el('li'); li.setAttribute('data-type', event.type);
+    var time = new Date(event.at);
+    li.appendChild(el('span', isNaN(time.getTime()) ? '' : time.toLocaleTimeString(), 'type'));
+    li.appendChild(el('span', event.type, 'type'));
+    li.appendChild(document.createTextNode(event.message));
+    var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    log.appendChild(li);
+    while (log.children.length > LOG_SIZE) log.removeChild(log.firstChild);
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+  function onEvent(message) {
+    var event;
+    try { event = JSON.parse(message.data); } catch (error) { return; }
+    var id = String(message.lastEventId || event.id || '');
+    if (id !== '' && !isNewer(id)) return;
+    if (id !== '') lastEventId = id;
+    logEvent(event);
+    if (event.type === 'job.finished') finishedJobs[event.jobId] = true;
+    refresh();
+  }
+  function listen() {
+    if (source) return;
+    source = new EventSource(config.events + (lastEventId ? '?lastEventId=' + encodeURIComponent(lastEventId) : ''));
+    EVENT_TYPES.forEach(function (type) { source.addEventListener(type, onEvent); });
+    source.onopen = function () { setLive('(live)'); refresh(); };
+    source.onerror = function () {
+      if (source && source.readyState === EventSource.CLOSED) { source = null; setLive('(live updates stopped: reload the page)'); }
+      else setLive('(reconnecting…)');
+    };
+  }
+  function stopListening(text) {
+    if (source) { source.close(); source = null; }
+    setLive(text);
+  }
+
+  function act(method, url, question) {
+    if (question && !window.confirm(question)) return;
+    busy = true; drawActions(current); byId('action-error').textContent = '';
+    fetch(url, { method: method, headers: { accept: 'application/json' }, credentials: 'same-origin' })
+      .then(readJson)
+      .then(function (d) { busy = false; draw(d); listen(); })
+      .catch(function (error) { busy = false; drawActions(current); byId('action-error').textContent = error.message; });
+  }
+  byId('cancel').addEventListener('click', function () {
+    act('POST', config.api + '/cancel', null);
+  });
+  byId('undeploy').addEventListener('click', function () {
+    act('DELETE', config.api, 'Undeploy ' + current.namespace + '? This removes what Slipway applied from the cluster.');
+  });
+
+  draw(current);
+  if (typeof EventSource === 'function') listen(); else setLive('(reload the page to see progress)');
 })();
 `;

@@ -144,7 +144,7 @@ async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterC
 }
 
 async function applyRendered(ctx: JobContext, pool: Pool, cluster: ClusterClient, rendered: RenderedSolution, deploymentId: string): Promise<{ applied: number; waves: number; pruned: number }> {
-  if (!(await cluster.namespaceExists(rendered.namespace))) await setNamespaceCreated(pool, deploymentId);
+  if ((await cluster.namespacePhase(rendered.namespace)) !== 'active') await setNamespaceCreated(pool, deploymentId);
   const waves = [[rendered.namespaceObject], rendered.persistentVolumeClaims, rendered.services, rendered.deployments].filter((wave) => wave.length > 0);
   const applied: string[] = [];
   try {

@@ -54,7 +54,7 @@ async function waitUntilGone(cluster: ClusterClient, namespace: string, namespac
   const deadline = Date.now() + timeoutMs;
   let left: string[] = [];
   while (Date.now() < deadline && !signal.aborted) {
-    if (namespaceToo && !(await cluster.namespaceExists(namespace))) return;
+    if (namespaceToo && (await cluster.namespacePhase(namespace)) === 'absent') return;
     const state = await cluster.readState(namespace, MANAGED);
     left = [
       ...state.deployments.map((d) => `Deployment/${d.metadata?.name ?? ''}`),

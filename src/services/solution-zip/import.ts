@@ -150,12 +150,12 @@ function readPipeline(zip: SafeZip, manifest: ZipManifest, findings: Findings): 
 function modelFromDeployment(zip: SafeZip, findings: Findings): { containerName?: string; image?: string } {
   const raw = zip.readText(ZIP_PATHS.modelDeployment, findings.problems);
   if (raw === undefined) return {};
-  const document = parseDocument(raw, { maxAliasCount: 50 });
+  const document = parseDocument(raw);
   if (document.errors.length > 0) {
     findings.problems.push(`${ZIP_PATHS.modelDeployment} is not valid YAML (${document.errors[0]?.message ?? 'parse error'})`);
     return {};
   }
-  const deployment: unknown = document.toJS();
+  const deployment: unknown = document.toJS({ maxAliasCount: 50 });
   const spec = isObject(deployment) && isObject(deployment.spec) && isObject(deployment.spec.template) ? deployment.spec.template.spec : undefined;
   const containers = isObject(spec) && Array.isArray(spec.containers) ? spec.containers : [];
   const container: unknown = containers[0];

@@ -48,7 +48,7 @@ function requirements(model: ReadmeModel): string[] {
   const lines = [
     ...heading('What you need'),
     '- A Kubernetes cluster, and kubectl set up for it (KUBECONFIG or ~/.kube/config), allowed to',
-    '  create a namespace and, in it, Services, Deployments' + (model.claims.length > 0 ? ' and PersistentVolumeClaims.' : '.'),
+    `  create a namespace and, in it, ${model.claims.length > 0 ? 'Services, Deployments and PersistentVolumeClaims' : 'Services and Deployments'}.`,
     '- bash.',
   ];
   if (model.solution.kind === 'pipeline') {
