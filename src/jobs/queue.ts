@@ -18,6 +18,11 @@ export interface JobQueue {
   workTask(task: TaskName, handler: (data: Record<string, unknown>) => Promise<void>): Promise<void>;
   /** Start `concurrency` pollers for a kind; each handles one job at a time. */
   work(kind: JobKind, concurrency: number, handler: (jobId: string) => Promise<void>): Promise<void>;
+  /**
+   * Wake this process's pollers of a kind now instead of at their next poll. Call after the
+   * transaction that enqueued has committed; other replicas pick jobs up at their next poll.
+   */
+  wake(kind: JobKind): void;
   /** Stop fetching, wait for running handlers up to `timeoutMs`, close connections. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -48,7 +53,11 @@ export async function startJobQueue(
   for (const task of TASKS) {
     if (!(await boss.getQueue(task))) await boss.createQueue(task, { name: task, policy: 'standard', retryLimit: 8, retryDelay: 2, retryBackoff: true });
   }
+  const workerIds = new Map<JobKind, string[]>();
   return {
+    wake(kind) {
+      for (const id of workerIds.get(kind) ?? []) boss.notifyWorker(id);
+    },
     async enqueue(db, kind, jobId, options = {}) {
       await boss.send(kind, { jobId }, {
         // The first message carries the job's id; a redelivery after a dead worker gets its own.
@@ -72,9 +81,10 @@ export async function startJobQueue(
     },
     async work(kind, concurrency, handler) {
       for (let i = 0; i < concurrency; i += 1) {
-        await boss.work<{ jobId: string }>(kind, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+        const id = await boss.work<{ jobId: string }>(kind, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
           for (const job of jobs) await handler(job.data.jobId);
         });
+        workerIds.set(kind, [...(workerIds.get(kind) ?? []), id]);
       }
     },
     async stop(timeoutMs) {

@@ -62,6 +62,8 @@ export async function sweepStaleJobs(
     }
     return givenUp;
   });
+  queue.wake('deploy');
+  queue.wake('undeploy');
   for (const id of exhausted) {
     const job = await getJob(pool, id);
     if (job) await handlers[job.kind]?.finished?.(job, 'failed', { error: job.error });

@@ -5,8 +5,10 @@ import { applyWaves, type ApplyOptions, type ApplyResult } from './apply.js';
 import { KubernetesRequestError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, RetriesExhausted, withRetry, type CallFailure, type RetryPolicy } from './retry.js';
 import { createTransport, type Transport } from './transport.js';
+import { readObject, type ObjectRef } from './read-object.js';
 
 export type { ApplyOptions, ApplyResult, AppliedObject } from './apply.js';
+export type { ObjectRef } from './read-object.js';
 
 /** One node's addresses (and whether it is Ready): the orchestrator is reached through a node port. */
 export interface NodeAddresses {
@@ -55,6 +57,8 @@ export interface ClusterClient {
   namespacePhase(namespace: string): Promise<'active' | 'terminating' | 'absent'>;
   /** The last `tailLines` of the logs of each pod matching `podSelector`. Read-only, idempotent. */
   readLogs(namespace: string, podSelector: string, tailLines: number): Promise<PodLogs[]>;
+  /** One object of any served kind; undefined when absent (404). Read-only, idempotent. */
+  readObject(ref: ObjectRef): Promise<KubernetesObject | undefined>;
   /** HTTP requests sent so far by this client (for the benchmark's round-trip count). */
   requestCount(): number;
   /** Closes idle keep-alive connections. */
@@ -71,14 +75,14 @@ export interface ClusterClientOptions {
   /** Per HTTP request (default 30 s). */
   requestTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
-  /** Connections to the API server at the same time (default 16). */
+  /** Connections to the API server at the same time (default 64). */
   maxSockets?: number;
 }
 
 export function createClusterClient(kubeconfig: SafeKubeconfig, options: ClusterClientOptions = {}): ClusterClient {
   const transport = createTransport(kubeconfig, {
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-    maxSockets: options.maxSockets ?? 16,
+    maxSockets: options.maxSockets ?? 64,
   });
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const read = <T>(what: string, call: () => Promise<T>): Promise<T> => requestWithRetry(transport, policy, what, call);
@@ -137,16 +141,22 @@ export function createClusterClient(kubeconfig: SafeKubeconfig, options: Cluster
         { kind: 'ConfigMap', list: () => core.listNamespacedConfigMap({ namespace, labelSelector }), remove: (name) => core.deleteNamespacedConfigMap({ name, namespace }) },
         { kind: 'Secret', list: () => core.listNamespacedSecret({ namespace, labelSelector }), remove: (name) => core.deleteNamespacedSecret({ name, namespace }) },
       ];
-      let deleted = 0;
-      for (const { kind, list, remove } of kinds) {
-        const { items } = await read(`listing ${kind}s`, list);
-        // Already terminating (a PVC held by its protection finalizer) counts as done.
-        for (const item of items.filter((i) => i.metadata?.deletionTimestamp == null)) {
-          const name = item.metadata?.name ?? '';
-          if (await deleteIfPresent(transport, policy, `deleting ${kind}/${name}`, () => remove(name))) deleted += 1;
-        }
-      }
-      return deleted;
+      // Kinds are listed and deleted concurrently: their objects do not depend on each other.
+      const counts = await Promise.all(
+        kinds.map(async ({ kind, list, remove }) => {
+          const { items } = await read(`listing ${kind}s`, list);
+          // Already terminating (a PVC held by its protection finalizer) counts as done.
+          const live = items.filter((i) => i.metadata?.deletionTimestamp == null);
+          const results = await Promise.all(
+            live.map((item) => {
+              const name = item.metadata?.name ?? '';
+              return deleteIfPresent(transport, policy, `deleting ${kind}/${name}`, () => remove(name));
+            }),
+          );
+          return results.filter(Boolean).length;
+        }),
+      );
+      return counts.reduce((sum, n) => sum + n, 0);
     },
 
     async deleteNamespace(namespace) {
@@ -181,6 +191,8 @@ export function createClusterClient(kubeconfig: SafeKubeconfig, options: Cluster
       }
       return logs;
     },
+
+    readObject: (ref) => readObject(transport, policy, ref),
 
     requestCount: () => transport.requestCount(),
     close: () => transport.close(),

@@ -29,7 +29,7 @@ export class DeploymentLifecycle {
     if (deployment.status === 'deleted' || deployment.status === 'deleting') return this.deployments.view(this.deps.pool, deployment);
     const key = targetKey(deployment.clusterServer ?? '', deployment.namespace);
     try {
-      return await inTransaction(this.deps.pool, async (tx) => {
+      const view = await inTransaction(this.deps.pool, async (tx) => {
         const job = await insertJob(tx, { kind: 'undeploy', subjectType: 'deployment', subjectId: id, owner: principal.user, input: { deploymentId: id }, steps: UNDEPLOY_STEPS });
         await updateDeployment(tx, id, { status: 'deleting', jobId: job.id, error: null });
         await this.deps.queue.enqueue(tx, 'undeploy', job.id, { expireInSeconds: 1800 });
@@ -37,6 +37,8 @@ export class DeploymentLifecycle {
         const updated = { ...deployment, status: 'deleting' as const, jobId: job.id, error: null };
         return this.deployments.view(tx, updated);
       });
+      this.deps.queue.wake('undeploy');
+      return view;
     } catch (error: unknown) {
       if (isBusy(error)) throw await this.deployments.busyError(key);
       throw error;

@@ -135,6 +135,7 @@ export class DeploymentService {
         });
         return { deployment: created, steps: await listSteps(tx, job.id) };
       });
+      this.deps.queue.wake('deploy');
       return { ...deployment, steps };
     } catch (error: unknown) {
       if (error instanceof TargetBusyError) throw await this.busyError(targetKey(kubeconfig.server, namespace));

@@ -25,6 +25,8 @@ function resourceId(resource: ResourceType): string {
 
 export class ObjectStore {
   private readonly objects = new Map<string, { resource: ResourceType; object: KubeObject }>();
+  /** The same entries grouped by resource type, so a list does not walk every object stored. */
+  private readonly byResource = new Map<string, Map<string, { resource: ResourceType; object: KubeObject }>>();
   private readonly appliedConfigs = new Map<string, Map<string, unknown>>();
   private readonly history: StoredChange[] = [];
   private readonly listeners = new Set<ChangeListener>();
@@ -45,12 +47,19 @@ export class ObjectStore {
 
   /** Objects of one resource type, in one namespace or all of them, sorted by namespace and name. */
   list(resource: ResourceType, namespace?: string): KubeObject[] {
-    const id = resourceId(resource);
+    return this.peek(resource, namespace).map((object) => clone(object));
+  }
+
+  /**
+   * Like `list`, without copies: the stored objects themselves, for the controllers' read-only
+   * scans (copying every pod for every Deployment on every tick made the double quadratic).
+   * Stored objects are replaced on write, never changed in place; callers must not mutate them.
+   */
+  peek(resource: ResourceType, namespace?: string): readonly KubeObject[] {
     const result: KubeObject[] = [];
-    for (const entry of this.objects.values()) {
-      if (resourceId(entry.resource) !== id) continue;
+    for (const entry of this.byResource.get(resourceId(resource))?.values() ?? []) {
       if (namespace !== undefined && resource.namespaced && entry.object.metadata.namespace !== namespace) continue;
-      result.push(clone(entry.object));
+      result.push(entry.object);
     }
     return result.sort((a, b) =>
       `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`),
@@ -69,7 +78,11 @@ export class ObjectStore {
     this.revision += 1;
     const stored = clone(object);
     stored.metadata.resourceVersion = String(this.revision);
-    this.objects.set(key, { resource, object: stored });
+    const entry = { resource, object: stored };
+    this.objects.set(key, entry);
+    let group = this.byResource.get(resourceId(resource));
+    if (!group) this.byResource.set(resourceId(resource), (group = new Map()));
+    group.set(key, entry);
     this.emit({ revision: this.revision, type, resource, object: clone(stored) });
     return clone(stored);
   }
@@ -79,6 +92,7 @@ export class ObjectStore {
     const entry = this.objects.get(key);
     if (!entry) return undefined;
     this.objects.delete(key);
+    this.byResource.get(resourceId(resource))?.delete(key);
     this.appliedConfigs.delete(key);
     this.revision += 1;
     const removed = clone(entry.object);

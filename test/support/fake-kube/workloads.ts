@@ -109,7 +109,7 @@ export class DeploymentController {
     const replicaSetName = `${name}-${hash}`;
     const currentUid = this.replicaSetUid(deployment, hash);
     const ownedUids = new Set([...this.replicaSetUids].filter(([key]) => key.startsWith(`${deployment.metadata.uid ?? ''}/`)).map(([, uid]) => uid));
-    const owned = this.store.list(this.types.pods, namespace).filter((pod) =>
+    const owned = this.store.peek(this.types.pods, namespace).filter((pod) =>
       (pod.metadata.ownerReferences ?? []).some((owner) => ownedUids.has(owner.uid)),
     );
     const current = owned.filter((pod) => (pod.metadata.ownerReferences ?? []).some((owner) => owner.uid === currentUid));
@@ -123,7 +123,7 @@ export class DeploymentController {
     if (missing > 0 || current.length > desired) {
       this.events.record(deployment, { reason: 'ScalingReplicaSet', message: `Scaled ${missing > 0 ? 'up' : 'down'} replica set ${replicaSetName} to ${desired}`, type: 'Normal', component: 'deployment-controller' });
     }
-    const pods = this.store.list(this.types.pods, namespace).filter((pod) =>
+    const pods = this.store.peek(this.types.pods, namespace).filter((pod) =>
       (pod.metadata.ownerReferences ?? []).some((owner) => owner.uid === currentUid),
     );
     this.writeStatus(deployment, pods, desired, replicaSetName, `${deployment.metadata.uid ?? ''}/${hash}`);

@@ -1,0 +1,27 @@
+/**
+ * The fake Kubernetes API server (a test double) in a process of its own, so that its simulated
+ * controllers do not share the CPU of the service being measured. Prints one JSON line
+ * `{ "kubeconfig": … }` when ready, then answers stdin commands, one per line:
+ * `latency <ms>` → `ok`; `reset` → `ok`; `count` → `{"requests": n, "patches": n}`.
+ */
+import readline from 'node:readline';
+import { startFakeKube } from '../../test/support/fake-kube/index.js';
+
+const kube = await startFakeKube();
+process.stdout.write(`${JSON.stringify({ kubeconfig: kube.kubeconfig })}\n`);
+const lines = readline.createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const [command, argument] = line.trim().split(/\s+/);
+  if (command === 'latency') {
+    kube.setLatency(Number(argument));
+    process.stdout.write('ok\n');
+  } else if (command === 'reset') {
+    kube.resetRequests();
+    process.stdout.write('ok\n');
+  } else if (command === 'count') {
+    process.stdout.write(`${JSON.stringify({ requests: kube.requests.length, patches: kube.requests.filter((r) => r.method === 'PATCH').length })}\n`);
+  }
+});
+lines.on('close', () => {
+  void kube.close().then(() => process.exit(0));
+});
