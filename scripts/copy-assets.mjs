@@ -11,3 +11,5 @@ function copyProtos(from, to) {
   }
 }
 copyProtos('src', 'dist');
+// The solution.zip export ships these files (deploy script, orchestrator client) as they are.
+cpSync('src/services/solution-zip/assets', 'dist/services/solution-zip/assets', { recursive: true });

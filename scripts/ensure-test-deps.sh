@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite uses: Chromium for the browser tests, PyJWT and
-# OpenSSL for independently signed tokens, shellcheck for the exported deploy script.
+# OpenSSL for independently signed tokens, shellcheck for the exported deploy script, Ironic,
+# OpenIPMI and ipmitool for the bare-metal tests.
 # As root it installs what is missing with apt-get; otherwise it says what to install and fails.
 set -euo pipefail
 
@@ -10,6 +11,12 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 /usr/bin/python3 -c 'import jwt' >/dev/null 2>&1 || need+=(python3-jwt)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v kubectl >/dev/null 2>&1 || true
+# Real Ironic and a real IPMI BMC for test/integration/ironic-real.test.ts (the `ironic` command
+# itself ships in ironic-common; the api and conductor packages bring the drivers' dependencies).
+dpkg -s ironic-api >/dev/null 2>&1 || need+=(ironic-api)
+dpkg -s ironic-conductor >/dev/null 2>&1 || need+=(ironic-conductor)
+command -v ipmi_sim >/dev/null 2>&1 || need+=(openipmi)
+command -v ipmitool >/dev/null 2>&1 || need+=(ipmitool)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

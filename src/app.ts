@@ -28,6 +28,8 @@ import type { ClusterClient } from './adapters/kubernetes/cluster-client.js';
 import type { SafeKubeconfig } from './domain/kubeconfig.js';
 import { registerIdempotency } from './http/idempotency.js';
 import { jobRoutes } from './http/jobs/routes.js';
+import { solutionZipRoutes } from './http/solutions/zip-routes.js';
+import type { LocalSolutionSource } from './adapters/local-solutions/local-solution-source.js';
 import { auditRoutes } from './http/audit/routes.js';
 import { NotFoundError } from './errors.js';
 import type { App } from './http/types.js';
@@ -53,6 +55,8 @@ export interface AppDeps {
   solutionSource: SolutionSource;
   secretBox: SecretBox;
   jwtKey: Uint8Array;
+  /** Imported solutions and the bundled examples (also inside `solutionSource`); imports land here. */
+  localSolutions: LocalSolutionSource;
   listener: Listener;
   connectCluster: (kubeconfig: SafeKubeconfig) => ClusterClient;
 }
@@ -103,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await jobRoutes(api, deps);
       await auditRoutes(api, deps);
       await solutionRoutes(api, deps);
+      await solutionZipRoutes(api, { solutionSource: deps.solutionSource, config, localSolutions: deps.localSolutions });
     },
     { prefix: config.basePath },
   );

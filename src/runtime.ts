@@ -4,7 +4,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './adapters/db/embe
 import { createPool, type Pool } from './adapters/db/pool.js';
 import { migrate } from './adapters/db/migrate.js';
 import { createSecretBox, loadEncryptionKey } from './adapters/crypto/secret-box.js';
-import { createSolutionSource } from './adapters/solution-source.js';
+import { createSolutionSources } from './adapters/solution-source.js';
 import { createClusterClient } from './adapters/kubernetes/cluster-client.js';
 import { connectOrchestrator } from './adapters/orchestrator/client.js';
 import { decodeJwtSecret, ensureDevSecret } from './http/auth/secret.js';
@@ -65,10 +65,12 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     devSecret = decodeJwtSecret(await ensureDevSecret(config.dataDir), 'base64');
     jwtKey = devSecret;
   }
-  const solutionSource = overrides.solutionSource ?? createSolutionSource(config);
+  const sources = createSolutionSources(config);
+  const solutionSource = overrides.solutionSource ?? sources.source;
+  const localSolutions = sources.local;
   const listener = await startListener(databaseUrl, JOB_EVENTS_CHANNEL, (error) => logger.warn({ err: error }, 'event listener error'));
   const connectCluster = overrides.connectCluster ?? ((kubeconfig: SafeKubeconfig) => createClusterClient(kubeconfig));
-  const app = await buildApp({ config, logger, pool, queue, solutionSource, secretBox, jwtKey, listener, connectCluster });
+  const app = await buildApp({ config, logger, pool, queue, solutionSource, localSolutions, secretBox, jwtKey, listener, connectCluster });
 
   let workers: Workers | undefined;
   if (config.mode !== 'api') {

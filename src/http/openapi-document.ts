@@ -1,9 +1,11 @@
+import os from 'node:os';
 import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { buildApp } from '../app.js';
 import { createSecretBox } from '../adapters/crypto/secret-box.js';
 import { NotFoundError } from '../errors.js';
+import { LocalSolutionSource } from '../adapters/local-solutions/local-solution-source.js';
 
 /**
  * The OpenAPI document as the route schemas define it. Building the app registers the routes
@@ -18,8 +20,9 @@ export async function openApiDocument(): Promise<string> {
     config,
     logger: createLogger('silent'),
     pool: new pg.Pool(),
-    queue: { enqueue: unused, work: unused, enqueueTask: unused, workTask: unused, stop: async () => undefined },
+    queue: { enqueue: unused, work: unused, enqueueTask: unused, workTask: unused, wake: unused, stop: async () => undefined },
     solutionSource: { getSolution: async () => Promise.reject(new NotFoundError('none')) },
+    localSolutions: new LocalSolutionSource({ dirs: [os.tmpdir()] }),
     secretBox: createSecretBox(Buffer.alloc(32)),
     jwtKey: new Uint8Array(32),
     listener: { subscribe: () => () => undefined, close: async () => undefined },

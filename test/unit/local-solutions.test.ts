@@ -5,7 +5,7 @@ import { loadSync, type PackageDefinition, type ProtobufTypeDefinition, type Ser
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CdsSolutionSource } from '../../src/adapters/cds/cds-solution-source.js';
 import { LocalSolutionSource } from '../../src/adapters/local-solutions/local-solution-source.js';
-import { bundledExamplesDir, createSolutionSource } from '../../src/adapters/solution-source.js';
+import { bundledExamplesDir, createSolutionSource, createSolutionSources, LayeredSolutionSource } from '../../src/adapters/solution-source.js';
 import { loadConfig } from '../../src/config.js';
 import type { PipelineSolution } from '../../src/domain/solution.js';
 import { AppError, NotFoundError, ValidationError } from '../../src/errors.js';
@@ -201,8 +201,11 @@ describe('createSolutionSource', () => {
     expect((source as LocalSolutionSource).dirs).toEqual([writable, examplesDir()]);
   });
 
-  it('builds a CDS source when CDS is configured', () => {
+  it('builds CDS behind the local folders when CDS is configured, so imports deploy too', () => {
     const config = loadConfig({ CDS_URL: 'http://cds-service:8000/ccds', NEXUS_URL: 'http://nexus:8081/repository/acumos' });
-    expect(createSolutionSource(config)).toBeInstanceOf(CdsSolutionSource);
+    const { source, local } = createSolutionSources(config);
+    expect(source).toBeInstanceOf(LayeredSolutionSource);
+    expect(local).toBeInstanceOf(LocalSolutionSource);
+    expect(createSolutionSource(config)).toBeInstanceOf(LayeredSolutionSource);
   });
 });

@@ -84,8 +84,19 @@ export class IronicProvisioner implements BareMetalProvisioner {
         case S.cleanFailed:
         case S.inspectFailed:
           return options.restartOnFailure ? this.request(node, 'manage', 'preparing', this.quickMs) : this.failedFrom(node);
+        case S.error:
+          return options.restartOnFailure ? this.request(node, 'deleted', 'preparing', this.slowMs) : this.failedFrom(node);
+        case S.available:
+          return inTransition(node) ? this.wait('preparing', this.slowMs, node) : this.done('available', node);
+        case S.inspecting:
+        case S.inspectWait:
+        case S.cleaning:
+        case S.cleanWait:
+        case S.deleting:
+          return this.wait(standingState(node), this.slowMs, node);
         default:
-          return this.settled(node, this.slowMs);
+          // Deploying, deployed or failed deploying: past available; provision() takes it from here.
+          return this.done(standingState(node), node);
       }
     });
   }
@@ -161,7 +172,7 @@ export class IronicProvisioner implements BareMetalProvisioner {
       if (action === 'on' && node.powerState === IronicPower.on) return this.done(state, node);
       if (action === 'off' && node.powerState === IronicPower.off) return this.done(state, node);
       await this.client.setPowerState(node.uuid, POWER_TARGETS[action]);
-      return this.wait(state, this.quickMs, node);
+      return this.done(state, node);
     });
   }
 
@@ -220,7 +231,8 @@ export class IronicProvisioner implements BareMetalProvisioner {
       if (options.restartOnFailure && !created && !inTransition(node) && bmc.driver !== 'fake-hardware') {
         await this.client.updateNode(node.uuid, driverInfoPatch(driverInfo(host, bmc, credentials, this.settings)), [credentials.password]);
       }
-      return this.settled(node, this.slowMs);
+      // Verified; whatever else the node is doing (or failed doing) is for the later steps.
+      return this.done(standingState(node), node);
     }
     if (node.lastError !== null && !options.restartOnFailure) return this.failed('registration error', node.lastError, node);
     if (!created && bmc.driver !== 'fake-hardware') {
@@ -271,7 +283,9 @@ export class IronicProvisioner implements BareMetalProvisioner {
   }
 
   private async deploy(host: HostSpec, node: IronicNode, image: HostImage, configDrive: ConfigDrive): Promise<Progress> {
-    await this.client.updateNode(node.uuid, [{ op: 'add', path: '/instance_info', value: { ...node.instanceInfo, ...instanceInfo(image) } }]);
+    // Replaced whole, as Metal3 does: what a failed deploy left there (a masked configdrive,
+    // another image's format) must not leak into this one.
+    await this.client.updateNode(node.uuid, [{ op: 'add', path: '/instance_info', value: instanceInfo(image) }]);
     return this.request(node, 'active', 'provisioning', this.slowMs, { configdrive: configDriveBody(host, configDrive) });
   }
 
@@ -289,14 +303,6 @@ export class IronicProvisioner implements BareMetalProvisioner {
       if (now && (inTransition(now) || now.provisionState !== node.provisionState)) return this.wait(state, retryAfterMs, now);
       return this.failed(errorTypeFor(state), error.fault, node);
     }
-  }
-
-  /** Where a node stands when the step has nothing to send: done, busy, or failed. */
-  private settled(node: IronicNode, retryAfterMs: number): Progress {
-    const { state, error } = hostStateOf(node);
-    if (error) return { done: false, state: 'error', error, nodeId: node.uuid };
-    if (inTransition(node)) return this.wait(state, retryAfterMs, node);
-    return this.done(state, node);
   }
 
   private failedFrom(node: IronicNode): Progress {
@@ -338,6 +344,27 @@ export class IronicProvisioner implements BareMetalProvisioner {
   private async currentState(host: HostSpec): Promise<HostState> {
     const node = await this.client.getNode(host.name);
     return node ? hostStateOf(node).state : 'enrolled';
+  }
+}
+
+/** The host state of a node, failed ones placed at the step that failed (for steps that come before it). */
+function standingState(node: IronicNode): HostState {
+  const { state } = hostStateOf(node);
+  if (state !== 'error') return state;
+  switch (node.provisionState) {
+    case S.deployFailed:
+    case S.adoptFailed:
+      return 'provisioning';
+    case S.cleanFailed:
+      return 'preparing';
+    case S.inspectFailed:
+      return 'inspecting';
+    case S.error:
+      return 'deprovisioning';
+    case S.enroll:
+      return 'registering';
+    default:
+      return 'provisioned';
   }
 }
 

@@ -55,8 +55,9 @@ export interface BareMetalProvisioner {
   /**
    * Make sure a node exists for the host and is verified (Ironic `manageable` or further): find it
    * by name, else by the port with the boot MAC, else create node and port; then `manage`.
-   * Idempotent. Also updates the BMC credentials of a node that has not been verified yet, so a
-   * corrected password takes effect on the next attempt.
+   * Idempotent. With restartOnFailure (the first call of a job) it also writes the given BMC
+   * credentials to an existing node, so a corrected or rotated password takes effect; the polls
+   * that follow send no credentials.
    */
   register(host: HostSpec, credentials: BmcCredentials, options?: StepOptions): Promise<Progress>;
 
@@ -74,9 +75,10 @@ export interface BareMetalProvisioner {
   deprovision(host: HostSpec, options?: StepOptions): Promise<Progress>;
 
   /**
-   * Request a power change. `on` and `off` are idempotent (a host already there is done at once);
-   * `reboot` is NOT: every call reboots again. After a request (done: false) follow progress with
-   * `status` until `powerChanging` is false.
+   * Request a power change. `done` means Ironic accepted the request (or, for `on` and `off`, the
+   * host is already there); `done: false` means it could not be sent yet (another change pending,
+   * node locked): call again. Follow the change itself with `status` until `powerChanging` is
+   * false. `on` and `off` are idempotent; `reboot` is NOT: every call that returns done reboots.
    */
   setPower(host: HostSpec, action: PowerAction): Promise<Progress>;
 

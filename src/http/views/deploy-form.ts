@@ -12,6 +12,9 @@ export interface DeployFormModel {
 /**
  * Graphene's entry page (as CREO's): read-only solution and revision, the namespace pre-filled,
  * the kube config pasted into `config` or uploaded as a file.
+ *
+ * Browsers compile `pattern` with the `v` flag, where a bare `-` in a character class is a syntax
+ * error (the check is then silently dropped): the page says `\-` (`\\-` in this template).
  */
 export function deployForm(model: DeployFormModel, basePath: string): string {
   const body = html`
@@ -23,7 +26,7 @@ export function deployForm(model: DeployFormModel, basePath: string): string {
   <label for="revisionId">Revision</label>
   <input type="text" id="revisionId" name="revisionId" value="${model.revisionId}" readonly>
   <label for="namespaceName">Namespace <span class="hint">lower-case letters, digits and '-', at most 63</span></label>
-  <input type="text" id="namespaceName" name="namespaceName" value="${model.namespace}" required maxlength="63" pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?">
+  <input type="text" id="namespaceName" name="namespaceName" value="${model.namespace}" required maxlength="63" pattern="[a-z0-9]([a-z0-9\\-]*[a-z0-9])?">
   <label for="configFile">Kube config file</label>
   <input type="file" id="configFile" name="configFile">
   <label for="config">…or paste the kube config <span class="hint">inline credentials only: no exec, auth-provider or file paths</span></label>

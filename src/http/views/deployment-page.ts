@@ -25,7 +25,7 @@ export function deploymentPage(d: DeploymentView, basePath: string): string {
 <div class="progress-row"><progress id="progress" max="${progress.max}" value="${progress.done}"></progress>
   <span id="progress-text" class="hint">${progressText(progress)}</span></div>
 <div class="actions">
-  <button id="cancel" type="button" hidden>Cancel</button>
+  <button id="cancel" type="button" class="secondary" hidden>Cancel</button>
   <button id="undeploy" type="button" class="danger" hidden>Undeploy</button>
   <span id="action-error" class="action-error" role="alert"></span>
 </div>
@@ -114,6 +114,9 @@ const PAGE_STYLE = `
   .progress-row progress { flex: 1; }
   .actions { display: flex; gap: .6rem; align-items: center; min-height: .5rem; }
   .actions button { margin-top: .6rem; }
+  button.secondary { background: var(--muted); }
+  th, #steps td:first-child, #services td:nth-child(-n+2) { white-space: nowrap; }
+  #services td:nth-child(3) { overflow-wrap: anywhere; }
   .action-error { color: var(--bad); margin-top: .6rem; }
   #error { margin-top: 1rem; }
   .error p { margin: .2rem 0; }
@@ -147,6 +150,8 @@ const PAGE_SCRIPT = `
   var config = JSON.parse(byId('page-config').textContent);
   var current = JSON.parse(byId('initial').textContent);
   var source = null, lastEventId = '', finishedJobs = {}, loading = false, again = false, busy = false;
+  // Bumped when Cancel or Undeploy answers: a read started before then must not draw over it.
+  var generation = 0;
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -238,9 +243,10 @@ const PAGE_SCRIPT = `
   function refresh() {
     if (loading) { again = true; return; }
     loading = true;
+    var started = generation;
     fetch(config.api, { headers: { accept: 'application/json' }, credentials: 'same-origin' })
       .then(readJson)
-      .then(draw)
+      .then(function (d) { if (started === generation) draw(d); })
       .catch(function (error) { setLive('(could not read the deployment: ' + error.message + ')'); })
       .then(function () { loading = false; if (again) { again = false; refresh(); } });
   }
@@ -290,7 +296,7 @@ const PAGE_SCRIPT = `
     busy = true; drawActions(current); byId('action-error').textContent = '';
     fetch(url, { method: method, headers: { accept: 'application/json' }, credentials: 'same-origin' })
       .then(readJson)
-      .then(function (d) { busy = false; draw(d); listen(); })
+      .then(function (d) { busy = false; generation += 1; draw(d); listen(); })
       .catch(function (error) { busy = false; drawActions(current); byId('action-error').textContent = error.message; });
   }
   byId('cancel').addEventListener('click', function () {

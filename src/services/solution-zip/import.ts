@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import { isSafeId } from '../../adapters/solution-ids.js';
-import { parseBlueprint } from '../../domain/blueprint.js';
+import { parseBlueprint, type Blueprint } from '../../domain/blueprint.js';
 import { ANNOTATION_KEYS } from '../../domain/manifests/labels.js';
 import type { ModelSolution, PipelineSolution, Solution } from '../../domain/solution.js';
 import { BlueprintInvalidError, ValidationError, errorMessage } from '../../errors.js';
@@ -116,7 +116,7 @@ function readPipeline(zip: SafeZip, manifest: ZipManifest, findings: Findings): 
   const blueprintPath = zip.has(ZIP_PATHS.sourceBlueprint) ? ZIP_PATHS.sourceBlueprint : ZIP_PATHS.blueprint;
   const blueprint = parseJson(zip, blueprintPath, findings);
   if (blueprint === undefined) return undefined;
-  let parsed;
+  let parsed: Blueprint;
   try {
     parsed = parseBlueprint(blueprint);
   } catch (error: unknown) {
