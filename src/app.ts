@@ -28,6 +28,8 @@ import type { ClusterClient } from './adapters/kubernetes/cluster-client.js';
 import type { SafeKubeconfig } from './domain/kubeconfig.js';
 import { registerIdempotency } from './http/idempotency.js';
 import { jobRoutes } from './http/jobs/routes.js';
+import { siteRoutes } from './http/sites/routes.js';
+import { SiteService } from './services/sites/service.js';
 import { solutionZipRoutes } from './http/solutions/zip-routes.js';
 import type { LocalSolutionSource } from './adapters/local-solutions/local-solution-source.js';
 import { auditRoutes } from './http/audit/routes.js';
@@ -93,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const deployments = new DeploymentService(deps);
   const lifecycle = new DeploymentLifecycle(deps, deployments);
+  const sites = new SiteService(deps);
 
   await app.register(
     async (scoped) => {
@@ -106,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await deploymentRoutes(api, { ...deps, deployments, lifecycle });
       await jobRoutes(api, deps);
       await auditRoutes(api, deps);
+      await siteRoutes(api, { sites, config });
       await solutionRoutes(api, deps);
       await solutionZipRoutes(api, { solutionSource: deps.solutionSource, config, localSolutions: deps.localSolutions });
     },

@@ -57,6 +57,14 @@ export interface Config {
   callbackSecret: string | undefined;
   /** Allow callback URLs on private or loopback addresses (off: they could reach internal services). */
   allowPrivateCallbacks: boolean;
+  /** OpenStack Ironic's API endpoint (standalone, noauth or behind a proxy that authenticates). */
+  ironicUrl: string | undefined;
+  /** Hosts worked on at once per provisioning job; more wait as `delayed` (Metal3's default: 20). */
+  ironicConcurrency: number;
+  /** How long one host may take to provision (the reference's launch verification: 60 minutes). */
+  provisionTimeoutMs: number;
+  /** Poll interval for Ironic's quick and long steps (Metal3: 3 s and 10 s). */
+  ironicPollMs: { quick: number; slow: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -211,6 +219,13 @@ export function loadConfig(env: Env = process.env): Config {
     jobLeaseSeconds: int('JOB_LEASE_SECONDS', 30, 1, 3600),
     callbackSecret: str('CALLBACK_SECRET'),
     allowPrivateCallbacks: bool('ALLOW_PRIVATE_CALLBACKS', false),
+    ironicUrl: url('IRONIC_URL'),
+    ironicConcurrency: int('IRONIC_CONCURRENCY', 20, 1, 1000),
+    provisionTimeoutMs: duration('PROVISION_TIMEOUT', 3_600_000),
+    // One interval for both kinds of Ironic step when set, else Metal3's 3 s and 10 s.
+    ironicPollMs: str('IRONIC_POLL_INTERVAL')
+      ? { quick: duration('IRONIC_POLL_INTERVAL', 3000), slow: duration('IRONIC_POLL_INTERVAL', 10_000) }
+      : { quick: 3000, slow: 10_000 },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

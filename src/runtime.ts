@@ -14,6 +14,8 @@ import { startWorkers, type Workers } from './jobs/workers.js';
 import { deployHandler, type DeployDeps } from './jobs/handlers/deploy.js';
 import { undeployHandler } from './jobs/handlers/undeploy.js';
 import { notifyHandler } from './jobs/handlers/notify.js';
+import { bareMetalHandler } from './jobs/handlers/baremetal.js';
+import type { BareMetalProvisioner } from './domain/baremetal/provisioner.js';
 import { startListener } from './adapters/db/listener.js';
 import { JOB_EVENTS_CHANNEL } from './jobs/store.js';
 import type { SafeKubeconfig } from './domain/kubeconfig.js';
@@ -41,6 +43,7 @@ export interface RuntimeOverrides {
   solutionSource?: SolutionSource;
   connectCluster?: DeployDeps['connectCluster'];
   connectOrchestrator?: DeployDeps['connectOrchestrator'];
+  provisioner?: () => BareMetalProvisioner;
 }
 
 export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
@@ -83,7 +86,14 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       connectCluster,
       connectOrchestrator: overrides.connectOrchestrator ?? ((address) => connectOrchestrator(address)),
     };
-    const handlers = { deploy: deployHandler(deployDeps), undeploy: undeployHandler(deployDeps) };
+    const bareMetal = { config, pool, secretBox, ...(overrides.provisioner ? { provisioner: overrides.provisioner } : {}) };
+    const handlers = {
+      deploy: deployHandler(deployDeps),
+      undeploy: undeployHandler(deployDeps),
+      provision: bareMetalHandler('provision', bareMetal),
+      deprovision: bareMetalHandler('deprovision', bareMetal),
+      power: bareMetalHandler('power', bareMetal),
+    };
     await queue.workTask('notify', notifyHandler({ pool, config, log: logger }));
     workers = await startWorkers(queue, pool, handlers, { concurrency: config.workerConcurrency, leaseSeconds: config.jobLeaseSeconds }, logger);
   }

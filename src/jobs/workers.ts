@@ -62,8 +62,7 @@ export async function sweepStaleJobs(
     }
     return givenUp;
   });
-  queue.wake('deploy');
-  queue.wake('undeploy');
+  for (const kind of Object.keys(handlers) as JobKind[]) queue.wake(kind);
   for (const id of exhausted) {
     const job = await getJob(pool, id);
     if (job) await handlers[job.kind]?.finished?.(job, 'failed', { error: job.error });

@@ -46,6 +46,8 @@ export async function startTestStack(env: Record<string, string> = {}, overrides
     },
   });
   const runtime = await startRuntime(config, createLogger(config.logLevel, sink), overrides);
+  // Routes exist once the app has booted; supertest on an unbooted server waits forever.
+  await runtime.app.ready();
   const key = decodeJwtSecret(TEST_JWT_SECRET, 'base64');
   return {
     runtime,

@@ -8,6 +8,8 @@ import { listEvents } from '../../jobs/store.js';
  * `?lastEventId=`), then each new one as it is written. Event ids are the event log's ids, so a
  * client that reconnects resumes exactly where it stopped. The set of jobs is read again on each
  * flush: a deployment gains jobs (an undeploy after the deploy) while it is being watched.
+ * Events are sent unnamed (type `message`, the event's own type inside its data), so a browser's
+ * `onmessage` receives every kind, including kinds added later.
  */
 export async function streamEvents(
   request: FastifyRequest,
@@ -40,7 +42,7 @@ export async function streamEvents(
         for (;;) {
           const events = await listEvents(deps.pool, ids, last, 200);
           for (const event of events) {
-            raw.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+            raw.write(`id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
             last = event.id;
           }
           if (events.length < 200) break;

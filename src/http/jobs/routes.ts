@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { Pool } from '../../adapters/db/pool.js';
 import type { Listener } from '../../adapters/db/listener.js';
-import { getJob, listSteps } from '../../jobs/store.js';
-import { NotFoundError } from '../../errors.js';
+import { cancelQueuedJob, getJob, listSteps, requestCancel } from '../../jobs/store.js';
+import { recordAudit } from '../../services/audit.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import { requirePrincipal } from '../deployments/routes.js';
 import { streamEvents } from '../events/stream.js';
-import { problemResponses } from '../schemas.js';
+import { ProblemSchema, problemResponses } from '../schemas.js';
 import { StepSchema } from '../deployments/schemas.js';
 import type { App } from '../types.js';
 
@@ -50,6 +51,23 @@ export async function jobRoutes(app: App, deps: { pool: Pool; listener: Listener
     async (request) => {
       const job = await authorisedJob(requirePrincipal(request.principal), request.params.id);
       return { ...job, steps: await listSteps(deps.pool, job.id) };
+    },
+  );
+
+  app.post(
+    '/api/v1/jobs/:id/cancel',
+    {
+      preHandler: [app.authenticate, app.idempotent],
+      schema: { tags: ['jobs'], summary: 'Cancel a queued job, or stop a running one at its next step boundary (Ironic aborts what it can)', params: IdParams, response: { 202: Type.Object({ id: Type.String(), status: Type.String(), cancelRequested: Type.Boolean() }), ...problemResponses, 409: ProblemSchema } },
+    },
+    async (request, reply) => {
+      const principal = requirePrincipal(request.principal);
+      const job = await authorisedJob(principal, request.params.id);
+      if (!['queued', 'running'].includes(job.status)) throw new ConflictError(`Job ${job.id} is already ${job.status}`, 'not_cancellable');
+      if (!(await cancelQueuedJob(deps.pool, job.id))) await requestCancel(deps.pool, job.id);
+      await recordAudit(deps.pool, { actor: principal.user, action: 'cancel', subjectType: job.subjectType, subjectId: job.subjectId, result: 'requested', detail: { jobId: job.id, kind: job.kind } });
+      const after = await getJob(deps.pool, job.id);
+      return reply.status(202).send({ id: job.id, status: after?.status ?? job.status, cancelRequested: true });
     },
   );
 

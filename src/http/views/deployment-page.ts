@@ -135,7 +135,7 @@ const PAGE_STYLE = `
  * coalesced: at most one in flight and one more after it. The stream is closed once the
  * deployment is final and its current job's `job.finished` event has arrived — nothing more
  * will come — and opened again, from the last event seen, when Cancel or Undeploy starts a job.
- * Named SSE events only reach listeners registered for their name, hence EVENT_TYPES.
+ * Events arrive unnamed (`message`), each carrying its own type.
  */
 const PAGE_SCRIPT = `
 (function () {
@@ -143,8 +143,6 @@ const PAGE_SCRIPT = `
   var FINAL = ['succeeded', 'failed', 'cancelled', 'deleted'];
   var UNDEPLOYABLE = ['succeeded', 'failed', 'cancelled'];
   var CANCELLABLE = ['queued', 'running'];
-  var EVENT_TYPES = ['message', 'job.started', 'job.finished', 'job.resumed', 'step.started', 'step.finished',
-    'health', 'orchestrator', 'diagnosis', 'applied', 'kept', 'cleanup'];
   var LOG_SIZE = 50;
   var byId = function (id) { return document.getElementById(id); };
   var config = JSON.parse(byId('page-config').textContent);
@@ -279,7 +277,7 @@ const PAGE_SCRIPT = `
   function listen() {
     if (source) return;
     source = new EventSource(config.events + (lastEventId ? '?lastEventId=' + encodeURIComponent(lastEventId) : ''));
-    EVENT_TYPES.forEach(function (type) { source.addEventListener(type, onEvent); });
+    source.onmessage = onEvent;
     source.onopen = function () { setLive('(live)'); refresh(); };
     source.onerror = function () {
       if (source && source.readyState === EventSource.CLOSED) { source = null; setLive('(live updates stopped: reload the page)'); }
