@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Pool } from '../adapters/db/pool.js';
 import { AppError, errorMessage } from '../errors.js';
@@ -56,6 +57,8 @@ export async function runJob(pool: Pool, jobId: string, handler: JobHandler, bas
   if (!job) return; // finished, cancelled, or held by a live worker: a duplicate delivery
   const log = baseLog.child({ jobId, kind: job.kind });
   const cancel = new AbortController();
+  // Every waiting host of a bare-metal batch listens on this signal; that is not a leak.
+  setMaxListeners(0, cancel.signal);
   // Renew the lease a few times per lease period; look for a cancellation every second, so a
   // cancel stops a long wait promptly.
   const beatEvery = Math.max(1, Math.floor(options.leaseSeconds / 3));
