@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite uses: Chromium for the browser tests, PyJWT and
-# OpenSSL for independently signed tokens, shellcheck for the exported deploy script, Ironic,
+# OpenSSL for independently signed tokens, shellcheck, kubectl and python3-grpcio for the exported
+# deploy script, Ironic,
 # OpenIPMI and ipmitool for the bare-metal tests.
 # As root it installs what is missing with apt-get; otherwise it says what to install and fails.
 set -euo pipefail
@@ -10,7 +11,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 /usr/bin/python3 -c 'import jwt' >/dev/null 2>&1 || need+=(python3-jwt)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
-command -v kubectl >/dev/null 2>&1 || true
+# kubectl and a Python gRPC client run the exported solution.zip deploy script for real.
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+/usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need+=(python3-grpcio)
 # Real Ironic and a real IPMI BMC for test/integration/ironic-real.test.ts (the `ironic` command
 # itself ships in ironic-common; the api and conductor packages bring the drivers' dependencies).
 dpkg -s ironic-api >/dev/null 2>&1 || need+=(ironic-api)

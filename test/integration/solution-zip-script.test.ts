@@ -29,6 +29,11 @@ const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'ut
 if (!hasKubectl) console.warn('kubectl not found: skipping the deploy.sh tests against the fake API server');
 const pythonWithGrpc = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import grpc']).status === 0);
 if (hasKubectl && pythonWithGrpc === undefined) console.warn('no python3 with grpcio: skipping the Python orchestrator client test');
+// In CI these tools are installed by scripts/ensure-test-deps.sh: a missing one is a failure there.
+const inCi = process.env.CI === 'true';
+if (inCi && (!hasKubectl || pythonWithGrpc === undefined)) {
+  throw new Error('CI=true but kubectl or python3-grpcio is missing: run scripts/ensure-test-deps.sh');
+}
 
 let kube: FakeKube;
 let work: string;
