@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { startFakeCds, FIXTURE_CREDENTIALS, type FakeCds } from '../support/fake-cds.js';
+import { startFakeCds, cdsEnvironment, type FakeCds } from '../support/fake-cds.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { startFakeOrchestrator } from '../support/fake-orchestrator.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -33,13 +33,7 @@ beforeAll(async () => {
   orchestrator = await startFakeOrchestrator();
   stack = await startTestStack(
     {
-      CDS_URL: `${cds.url}/ccds`,
-      CDS_USER: FIXTURE_CREDENTIALS.cds.user,
-      CDS_PASSWORD: FIXTURE_CREDENTIALS.cds.password,
-      NEXUS_URL: `${cds.url}/nexus`,
-      NEXUS_USER: FIXTURE_CREDENTIALS.nexus.user,
-      NEXUS_PASSWORD: FIXTURE_CREDENTIALS.nexus.password,
-      SOLUTION_SOURCE: 'cds',
+      ...cdsEnvironment(cds),
       DEPLOY_TIMEOUT: '15s',
     },
     {

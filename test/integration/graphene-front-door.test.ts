@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { parseAllDocuments } from 'yaml';
 import { SignJWT } from 'jose';
-import { startFakeCds, FIXTURE_CREDENTIALS, type FakeCds } from '../support/fake-cds.js';
+import { startFakeCds, cdsEnvironment, FIXTURE_CREDENTIALS, type FakeCds } from '../support/fake-cds.js';
 import { startTestStack, TEST_JWT_SECRET, type TestStack } from '../support/stack.js';
 import { assertValidKubernetesObject } from '../support/k8s-schema.js';
 import { decodeJwtSecret } from '../../src/http/auth/secret.js';
@@ -27,13 +27,7 @@ beforeAll(async () => {
   cds = await startFakeCds();
   stack = await startTestStack({
     BASE_PATH: BASE,
-    CDS_URL: `${cds.url}/ccds`,
-    CDS_USER: FIXTURE_CREDENTIALS.cds.user,
-    CDS_PASSWORD: FIXTURE_CREDENTIALS.cds.password,
-    NEXUS_URL: `${cds.url}/nexus`,
-    NEXUS_USER: FIXTURE_CREDENTIALS.nexus.user,
-    NEXUS_PASSWORD: FIXTURE_CREDENTIALS.nexus.password,
-    SOLUTION_SOURCE: 'cds',
+    ...cdsEnvironment(cds),
     UPSTREAM_TIMEOUT: '2s',
   });
   await stack.runtime.app.ready();

@@ -12,7 +12,7 @@
  *   the renderer can produce are spelled out in depth; the rest of each CRD's top-level fields are
  *   listed so that a valid but unused field is not reported as unknown.
  */
-import * as clientNode from '@kubernetes/client-node';
+import { findUnknownFields } from './k8s-schema.js';
 import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap, Secret, ServiceAccount } from 'kubernetes-models/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
@@ -52,37 +52,6 @@ function checkMetadata(obj: Json, nameRule: 'label' | 'subdomain', problems: str
 }
 
 // --- built-in kinds -----------------------------------------------------------------------
-
-interface Attribute { baseName: string; type: string }
-const MODELS = clientNode as unknown as Record<string, unknown>;
-
-function attributesOf(typeName: string): Attribute[] | undefined {
-  if (!/^[A-Z]/.test(typeName) || typeName === 'IntOrString' || typeName === 'Date') return undefined;
-  const model = MODELS[typeName];
-  if (typeof model === 'function' && 'getAttributeTypeMap' in model && typeof model.getAttributeTypeMap === 'function') return model.getAttributeTypeMap() as Attribute[];
-  throw new Error(`no client-node model ${typeName}`);
-}
-
-function findUnknownFields(value: unknown, typeName: string, path: string, problems: string[]): void {
-  const arrayOf = /^Array<(.+)>$/.exec(typeName)?.[1];
-  if (arrayOf !== undefined) {
-    if (Array.isArray(value)) value.forEach((item, i) => findUnknownFields(item, arrayOf, `${path}[${i}]`, problems));
-    return;
-  }
-  const mapOf = /^\{ \[key: string\]: (.+); \}$/.exec(typeName)?.[1];
-  if (mapOf !== undefined) {
-    if (isObject(value)) for (const [key, item] of Object.entries(value)) findUnknownFields(item, mapOf, `${path}[${JSON.stringify(key)}]`, problems);
-    return;
-  }
-  const attributes = attributesOf(typeName);
-  if (attributes === undefined || !isObject(value)) return;
-  for (const [key, item] of Object.entries(value)) {
-    const attribute = attributes.find((a) => a.baseName === key);
-    const at = path === '' ? key : `${path}.${key}`;
-    if (attribute === undefined) problems.push(`${at}: unknown field (not in ${typeName})`);
-    else findUnknownFields(item, attribute.type, at, problems);
-  }
-}
 
 type Ctor = new (data: never) => { validate(): void };
 const BUILT_IN: Record<string, { model: Ctor; rootType: string; nameRule: 'label' | 'subdomain' }> = {

@@ -156,3 +156,16 @@ function parseBasicAuth(header: string | undefined): { username: string; passwor
   if (colon < 0) return undefined;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
+
+/** The service's environment for a CDS source pointing at this fake, with the fixtures' credentials. */
+export function cdsEnvironment(cds: Pick<FakeCds, 'url'>): Record<string, string> {
+  return {
+    SOLUTION_SOURCE: 'cds',
+    CDS_URL: `${cds.url}/ccds`,
+    CDS_USER: FIXTURE_CREDENTIALS.cds.user,
+    CDS_PASSWORD: FIXTURE_CREDENTIALS.cds.password,
+    NEXUS_URL: `${cds.url}/nexus`,
+    NEXUS_USER: FIXTURE_CREDENTIALS.nexus.user,
+    NEXUS_PASSWORD: FIXTURE_CREDENTIALS.nexus.password,
+  };
+}

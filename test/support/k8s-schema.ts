@@ -91,7 +91,8 @@ function attributesOf(typeName: string): Attribute[] | undefined {
   throw new Error(`schema walk: @kubernetes/client-node has no model ${typeName}`);
 }
 
-function findUnknownFields(value: unknown, typeName: string, path: string, problems: string[]): void {
+/** Every field of `value` that the client-node model `typeName` does not have, as `path: unknown field`. */
+export function findUnknownFields(value: unknown, typeName: string, path: string, problems: string[]): void {
   const arrayOf = /^Array<(.+)>$/.exec(typeName)?.[1];
   if (arrayOf !== undefined) {
     if (Array.isArray(value)) value.forEach((item, index) => findUnknownFields(item, arrayOf, `${path}[${index}]`, problems));

@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError } from '../../errors.js';
 import { requirePrincipal } from '../deployments/routes.js';
 import { streamEvents } from '../events/stream.js';
 import { ProblemSchema, problemResponses } from '../schemas.js';
-import { StepSchema } from '../deployments/schemas.js';
+import { JobSchema } from './schemas.js';
 import type { App } from '../types.js';
 
 /** Every kind of job (deploy, undeploy, provisioning, bootstrap) read and watched the same way. */
@@ -28,22 +28,7 @@ export async function jobRoutes(app: App, deps: { pool: Pool; listener: Listener
         summary: 'A job: kind, subject, status, steps with timestamps, error',
         params: IdParams,
         response: {
-          200: Type.Object({
-            id: Type.String(),
-            kind: Type.String(),
-            subjectType: Type.String(),
-            subjectId: Type.String(),
-            owner: Type.String(),
-            status: Type.String(),
-            result: Type.Unknown(),
-            error: Type.Unknown(),
-            parentId: Type.Union([Type.String(), Type.Null()]),
-            attempts: Type.Integer(),
-            createdAt: Type.String(),
-            startedAt: Type.Union([Type.String(), Type.Null()]),
-            finishedAt: Type.Union([Type.String(), Type.Null()]),
-            steps: Type.Array(StepSchema),
-          }),
+          200: JobSchema,
           ...problemResponses,
         },
       },

@@ -122,12 +122,4 @@ export const PowerJobInput = Type.Object(
   { additionalProperties: false },
 );
 
-export const JobSummary = Type.Object({
-  id: Type.String(),
-  kind: Type.String(),
-  subjectType: Type.String(),
-  subjectId: Type.String(),
-  owner: Type.String(),
-  status: Type.String(),
-  createdAt: Type.String(),
-});
+export { JobSummary } from '../jobs/schemas.js';
