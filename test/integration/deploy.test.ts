@@ -105,6 +105,7 @@ describe('deploying a pipeline', () => {
       ['render manifests', 'succeeded'],
       ['apply', 'succeeded'],
       ['wait for readiness', 'succeeded'],
+      ['prune', 'succeeded'],
       ['start orchestrator', 'succeeded'],
       ['collect services', 'succeeded'],
     ]);

@@ -206,7 +206,7 @@ describe('new revisions and rollback', () => {
     const v2 = await deploy({ solutionId: EXAMPLE, revisionId: '2.0.0', namespace: 'revs' });
     const v2done = await waitForDeployment(stack, token, v2.body.id);
     expect(v2done.status).toBe('succeeded');
-    expect(v2done.steps.find((s) => s.name === 'apply')?.detail).toContain('left over from the previous revision removed');
+    expect(v2done.steps.find((s) => s.name === 'prune')?.detail).toContain('left over from the previous revision removed');
     expect(namesIn('revs', 'Deployment')).toEqual(['orchestrator', 'text-source1', 'word-counter2']);
     expect(namesIn('revs', 'Service')).toEqual(['orchestrator', 'text-source1', 'word-counter2']);
     expect(namesIn('revs', 'PersistentVolumeClaim')).toEqual([]);

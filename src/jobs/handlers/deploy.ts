@@ -68,8 +68,8 @@ export async function openDeployment(deps: Pick<DeployDeps, 'pool' | 'secretBox'
 }
 
 /**
- * The deploy job: fetch → render → apply in waves (and prune what the previous revision had and
- * this one has not) → wait until really running → start the orchestrator → list the services.
+ * The deploy job: fetch → render → apply in waves → wait until really running → prune what the
+ * previous revision had and this one has not → start the orchestrator → list the services.
  * Every step is safe to run again (server-side apply; the orchestrator is initialised only when it
  * says `not initialized`), so a job resumed after a crash simply runs again.
  */
@@ -87,7 +87,7 @@ export function deployHandler(deps: DeployDeps): JobHandler {
           await updateDeployment(deps.pool, deploymentId, { services: listServices(result, new Map(), undefined) });
           return result;
         }, (r) => `${r.objects.length} objects`);
-        await ctx.step('apply', () => applyRendered(ctx, deps.pool, cluster, rendered, deploymentId), (r) => `${r.applied} objects in ${r.waves} waves${r.pruned > 0 ? `, ${r.pruned} left over from the previous revision removed` : ''}`);
+        await ctx.step('apply', () => applyRendered(ctx, deps.pool, cluster, rendered, deploymentId), (r) => `${r.applied} objects in ${r.waves} waves`);
         await ctx.step(
           'wait for readiness',
           () =>
@@ -98,6 +98,9 @@ export function deployHandler(deps: DeployDeps): JobHandler {
               onChange: (health) => void ctx.event('health', summarise(health), health),
             }),
           () => 'every Deployment available, Pods ready, volumes bound',
+        );
+        await ctx.step('prune', () => cluster.deleteByLabel(namespace, pruneSelector(deploymentId)), (n) =>
+          n > 0 ? `${n} objects left over from the previous revision removed` : 'nothing left over',
         );
         const nodeAddress = await pickNodeAddress(cluster, kubeconfig.server);
         const nodePorts = await cluster.getServiceNodePorts(namespace);
@@ -149,7 +152,7 @@ async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterC
   if (removed >= 0) await setApplied(deps.pool, deploymentId, []);
 }
 
-async function applyRendered(ctx: JobContext, pool: Pool, cluster: ClusterClient, rendered: RenderedSolution, deploymentId: string): Promise<{ applied: number; waves: number; pruned: number }> {
+async function applyRendered(ctx: JobContext, pool: Pool, cluster: ClusterClient, rendered: RenderedSolution, deploymentId: string): Promise<{ applied: number; waves: number }> {
   if ((await cluster.namespacePhase(rendered.namespace)) !== 'active') await setNamespaceCreated(pool, deploymentId);
   const waves = [[rendered.namespaceObject], rendered.persistentVolumeClaims, rendered.services, rendered.deployments].filter((wave) => wave.length > 0);
   const applied: string[] = [];
@@ -162,9 +165,7 @@ async function applyRendered(ctx: JobContext, pool: Pool, cluster: ClusterClient
     });
     // One event for the lot: an event per object would queue a hundred writes behind the apply.
     await ctx.event('applied', `${applied.length} objects applied`, { objects: applied });
-    ctx.checkCancelled();
-    const pruned = await cluster.deleteByLabel(rendered.namespace, pruneSelector(deploymentId));
-    return { applied: result.applied, waves: waves.length, pruned };
+    return { applied: result.applied, waves: waves.length };
   } finally {
     await setApplied(pool, deploymentId, applied);
   }

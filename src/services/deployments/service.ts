@@ -12,11 +12,16 @@ import { insertJob, listSteps } from '../../jobs/store.js';
 import type { Principal } from '../../http/auth/jwt.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { recordAudit } from '../audit.js';
+import { ClusterService } from '../clusters/service.js';
 import { checkCallbackUrl } from '../notifications.js';
 import type { Deployment, DeploymentView } from './model.js';
 import { busyDeploymentOf, getDeployment, historyOf, insertDeployment, listDeployments, TargetBusyError, targetKey, targetKeyOf } from './store.js';
 
-export const DEPLOY_STEPS = ['fetch solution', 'render manifests', 'apply', 'wait for readiness', 'start orchestrator', 'collect services'] as const;
+/**
+ * The deploy job's steps. Leftovers of the previous revision are pruned only once the new one is
+ * ready, so a failed update leaves the old pipeline's objects in place next to the new ones.
+ */
+export const DEPLOY_STEPS = ['fetch solution', 'render manifests', 'apply', 'wait for readiness', 'prune', 'start orchestrator', 'collect services'] as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -24,9 +29,13 @@ export interface CreateDeploymentInput {
   solutionId: string;
   revisionId: string;
   namespace?: string;
-  kubeconfig: string;
+  /** Exactly one of `kubeconfig` and `clusterId` (a registered cluster's kube config). */
+  kubeconfig?: string;
+  clusterId?: string;
   callbackUrl?: string;
   cleanup?: boolean;
+  /** Set when a parent job (a site rollout) asked for this deploy. */
+  parentId?: string;
 }
 
 export interface DeploymentServiceDeps {
@@ -50,6 +59,7 @@ export interface DeployRequest {
   callbackUrl?: string;
   cleanup?: boolean;
   rollbackOf?: string;
+  parentId?: string;
   action: 'deploy' | 'rollback';
 }
 
@@ -58,7 +68,11 @@ export interface DeployRequest {
  * deployment and its job and enqueue the job in one transaction, answer at once.
  */
 export class DeploymentService {
-  constructor(private readonly deps: DeploymentServiceDeps) {}
+  private readonly clusters: ClusterService;
+
+  constructor(private readonly deps: DeploymentServiceDeps) {
+    this.clusters = new ClusterService(deps);
+  }
 
   /** The namespace the form proposes: the reference's `<solution name>-<revisionId>`, made DNS-1123-valid. */
   async proposal(solutionId: string, revisionId: string): Promise<{ solution: Solution; namespace: string }> {
@@ -66,9 +80,16 @@ export class DeploymentService {
     return { solution, namespace: defaultNamespace(solution.name, revisionId) };
   }
 
-  async create(principal: Principal, input: CreateDeploymentInput): Promise<DeploymentView> {
+  async create(principal: Principal, input: CreateDeploymentInput, isAdmin = false): Promise<DeploymentView> {
     const namespace = input.namespace?.trim() || undefined;
     const problems: string[] = [];
+    const hasKubeconfig = input.kubeconfig !== undefined && input.kubeconfig.trim() !== '';
+    const hasCluster = input.clusterId !== undefined && input.clusterId.trim() !== '';
+    if (hasKubeconfig === hasCluster) {
+      problems.push(hasKubeconfig
+        ? 'kubeconfig, clusterId: give exactly one of them, not both (a kube config, or the id of a registered cluster)'
+        : 'kubeconfig, clusterId: give exactly one of them (a kube config, or the id of a registered cluster)');
+    }
     if (namespace !== undefined && (namespace.length > 63 || !DNS_LABEL.test(namespace))) {
       problems.push(`namespace: "${namespace}" is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit); "${toKubeName(namespace)}" would be`);
     }
@@ -79,7 +100,9 @@ export class DeploymentService {
       if (problem) problems.push(`callbackUrl: ${problem}`);
     }
     if (problems.length > 0) throw new ValidationError(`The deploy request is invalid: ${problems.join('; ')}`, problems);
-    const kubeconfig = parseKubeconfig(input.kubeconfig, { allowInsecure: this.deps.config.allowInsecureClusters });
+    const kubeconfig = hasCluster
+      ? (await this.clusters.kubeconfigFor(principal, input.clusterId ?? '', isAdmin)).kubeconfig
+      : parseKubeconfig(input.kubeconfig ?? '', { allowInsecure: this.deps.config.allowInsecureClusters });
     const solution = await this.deps.solutionSource.getSolution(input.solutionId, input.revisionId);
     if (solution.kind === 'pipeline') parseBlueprint(solution.blueprint);
     return this.enqueue(principal, {
@@ -88,6 +111,7 @@ export class DeploymentService {
       kubeconfig,
       ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       ...(input.cleanup ? { cleanup: true } : {}),
+      ...(input.parentId ? { parentId: input.parentId } : {}),
       action: 'deploy',
     });
   }
@@ -105,6 +129,7 @@ export class DeploymentService {
           owner: principal.user,
           input: { deploymentId: id },
           steps: solution.kind === 'pipeline' ? DEPLOY_STEPS : DEPLOY_STEPS.filter((step) => step !== 'start orchestrator'),
+          ...(request.parentId ? { parentId: request.parentId } : {}),
         });
         const created = await insertDeployment(tx, {
           id,

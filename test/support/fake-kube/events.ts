@@ -27,7 +27,7 @@ export class EventRecorder {
   record(about: KubeObject, spec: EventSpec): void {
     const namespace = about.metadata.namespace ?? 'default';
     const existing = this.store
-      .list(this.events, namespace)
+      .peek(this.events, namespace)
       .find((event) =>
         readPath(event, 'involvedObject.uid') === about.metadata.uid &&
         event.reason === spec.reason &&

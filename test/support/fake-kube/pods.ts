@@ -49,7 +49,8 @@ export class PodSimulator {
 
   tick(): void {
     const live = new Set<string>();
-    for (const pod of this.store.list(this.pods)) {
+    // The stored pods themselves (no copies): advancing a pod writes a new object, never this one.
+    for (const pod of this.store.peek(this.pods)) {
       const uid = pod.metadata.uid ?? '';
       live.add(uid);
       const phase = readPath(pod, 'status.phase');
@@ -78,7 +79,7 @@ export class PodSimulator {
       return;
     }
     const node = this.placement();
-    pod.spec = { ...asRecord(pod.spec), nodeName: node.name };
+    pod = { ...pod, spec: { ...asRecord(pod.spec), nodeName: node.name } };
     const podIp = `10.244.0.${this.nextPodIp++ % 250}`;
     this.events.record(pod, { reason: 'Scheduled', message: `Successfully assigned ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} to ${node.name}`, type: 'Normal', component: 'default-scheduler' });
     this.writeStatus(pod, {
@@ -183,7 +184,7 @@ export class PodSimulator {
   /** Writes the pod with its new status, unless nothing changed. */
   private writeStatus(pod: KubeObject, status: Record<string, unknown>): void {
     const next = { ...pod, status };
-    const stored = this.store.get(this.pods, pod.metadata.namespace, pod.metadata.name ?? '');
+    const stored = this.store.peekOne(this.pods, pod.metadata.namespace, pod.metadata.name ?? '');
     if (stored === undefined) return;
     const { resourceVersion: _stored, ...storedMeta } = stored.metadata;
     const { resourceVersion: _next, ...nextMeta } = next.metadata;

@@ -46,7 +46,8 @@ async function readBody(request: IncomingMessage): Promise<string> {
 function parseBody(text: string, contentType: string): { ok: true; value: unknown } | { ok: false; raw: string } {
   if (text === '') return { ok: true, value: undefined };
   try {
-    if (contentType.includes('yaml')) return { ok: true, value: parseYaml(text) };
+    // Clients send apply patches as JSON (valid YAML); only real YAML needs the slower parser.
+    if (contentType.includes('yaml')) return { ok: true, value: text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text) };
     if (contentType.includes('json') || contentType === '') return { ok: true, value: JSON.parse(text) };
     return { ok: true, value: text };
   } catch (error: unknown) {

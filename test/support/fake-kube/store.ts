@@ -45,6 +45,11 @@ export class ObjectStore {
     return entry ? clone(entry.object) : undefined;
   }
 
+  /** Like `get`, without a copy (see `peek`). */
+  peekOne(resource: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.objects.get(this.key(resource, namespace, name))?.object;
+  }
+
   /** Objects of one resource type, in one namespace or all of them, sorted by namespace and name. */
   list(resource: ResourceType, namespace?: string): KubeObject[] {
     return this.peek(resource, namespace).map((object) => clone(object));
