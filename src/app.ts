@@ -33,6 +33,14 @@ import { SiteService } from './services/sites/service.js';
 import { solutionZipRoutes } from './http/solutions/zip-routes.js';
 import type { LocalSolutionSource } from './adapters/local-solutions/local-solution-source.js';
 import { auditRoutes } from './http/audit/routes.js';
+import { clusterRoutes } from './http/clusters/routes.js';
+import { siteClusterRoutes } from './http/clusters/site-routes.js';
+import { packageRoutes } from './http/clusters/package-routes.js';
+import { ClusterService } from './services/clusters/service.js';
+import { BootstrapService } from './services/clusters/bootstrap.js';
+import { SiteRolloutService } from './services/sites/rollout.js';
+import { PackageService } from './services/packages/service.js';
+import { createPackageStore } from './services/packages/upload-store.js';
 import { NotFoundError } from './errors.js';
 import type { App } from './http/types.js';
 
@@ -96,6 +104,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const deployments = new DeploymentService(deps);
   const lifecycle = new DeploymentLifecycle(deps, deployments);
   const sites = new SiteService(deps);
+  const clusters = new ClusterService(deps);
+  const bootstrap = new BootstrapService(deps);
+  const rollouts = new SiteRolloutService(deps);
+  const packages = new PackageService({ ...deps, clusters, store: createPackageStore({ directory: config.packagesDir }) });
 
   await app.register(
     async (scoped) => {
@@ -105,11 +117,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await healthRoutes(api, deps);
       await homeRoutes(api, deps);
       registerIdempotency(api, deps.pool);
-      await grapheneRoutes(api, { ...deps, deployments });
+      await grapheneRoutes(api, { ...deps, deployments, clusters });
       await deploymentRoutes(api, { ...deps, deployments, lifecycle });
       await jobRoutes(api, deps);
       await auditRoutes(api, deps);
       await siteRoutes(api, { sites, config });
+      await clusterRoutes(api, { clusters, bootstrap, config });
+      await siteClusterRoutes(api, { bootstrap, rollouts, config });
+      await packageRoutes(api, { packages, config });
       await solutionRoutes(api, deps);
       await solutionZipRoutes(api, { solutionSource: deps.solutionSource, config, localSolutions: deps.localSolutions });
     },

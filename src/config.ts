@@ -8,6 +8,9 @@ import { ConfigError } from './errors.js';
 export const DEFAULT_ORCHESTRATOR_IMAGE =
   'cicd.ai4eu-dev.eu:7444/generic-parallel-orchestrator/orchestrator_container:1.4';
 
+export const DEFAULT_KUD_INSTALLER_IMAGE = 'slipway/kud-installer:latest';
+export const DEFAULT_PACKAGE_INSTALLER_IMAGE = 'slipway/package-installer:latest';
+
 export const SERVICE_TYPES = ['NodePort', 'ClusterIP', 'LoadBalancer'] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 
@@ -65,6 +68,25 @@ export interface Config {
   provisionTimeoutMs: number;
   /** Poll interval for Ironic's quick and long steps (Metal3: 3 s and 10 s). */
   ironicPollMs: { quick: number; slow: number };
+  /** Path of the kube config of the cluster the KUD installer runs in (or Cluster API's management cluster). */
+  bootstrapKubeconfig: string | undefined;
+  /** Namespace of that cluster the installer Jobs (or Cluster API objects) go to. */
+  bootstrapNamespace: string;
+  kudInstallerImage: string;
+  /** How long a bootstrap may take, and how often the installer Job or Cluster is read (≤ 2 s). */
+  bootstrapTimeoutMs: number;
+  bootstrapPollMs: number;
+  /** Cluster API: the API server endpoint (default: the first control-plane host, port 6443) and node image (default: the host's provisioning image). */
+  capiControlPlaneEndpoint: { host: string; port?: number } | undefined;
+  capiImage: { url: string; checksum: string; checksumType: 'md5' | 'sha256' | 'sha512' } | undefined;
+  /** Uploaded packages (content-addressed) and unfinished uploads. */
+  packagesDir: string;
+  packageInstallerImage: string;
+  /** Namespace of each target cluster the package install Jobs run in. */
+  packagesNamespace: string;
+  /** Nodes per rollout batch (installed at once; a failure stops the rollout after its batch). */
+  rolloutBatchSize: number;
+  packageInstallTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -189,6 +211,23 @@ export function loadConfig(env: Env = process.env): Config {
     .map((role) => role.trim())
     .filter((role) => role !== '');
 
+  const capiEndpoint = str('CAPI_CONTROL_PLANE_ENDPOINT');
+  let capiControlPlaneEndpoint: Config['capiControlPlaneEndpoint'];
+  if (capiEndpoint !== undefined) {
+    const match = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?::([0-9]{1,5}))?$/.exec(capiEndpoint);
+    if (!match?.[1]) problems.push(`CAPI_CONTROL_PLANE_ENDPOINT="${capiEndpoint}" must be host or host:port (the API server address of new clusters)`);
+    else capiControlPlaneEndpoint = { host: match[1].replace(/^\[|\]$/g, ''), ...(match[2] ? { port: Number(match[2]) } : {}) };
+  }
+  const capiImageUrl = url('CAPI_IMAGE_URL');
+  const capiImageChecksum = str('CAPI_IMAGE_CHECKSUM');
+  if (capiImageUrl !== undefined && capiImageChecksum === undefined) problems.push('CAPI_IMAGE_URL needs CAPI_IMAGE_CHECKSUM (a hex digest or the URL of a checksum file)');
+  const capiChecksumType = oneOf('CAPI_IMAGE_CHECKSUM_TYPE', ['md5', 'sha256', 'sha512'] as const, 'sha256');
+  const bootstrapNamespace = str('BOOTSTRAP_NAMESPACE') ?? 'slipway-bootstrap';
+  const packagesNamespace = str('PACKAGES_NAMESPACE') ?? 'slipway-system';
+  for (const [name, value] of [['BOOTSTRAP_NAMESPACE', bootstrapNamespace], ['PACKAGES_NAMESPACE', packagesNamespace]] as const) {
+    if (value.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) problems.push(`${name}="${value}" must be a namespace name (lower-case letters, digits and '-', at most 63)`);
+  }
+
   const config: Config = {
     port,
     host,
@@ -226,6 +265,18 @@ export function loadConfig(env: Env = process.env): Config {
     ironicPollMs: str('IRONIC_POLL_INTERVAL')
       ? { quick: duration('IRONIC_POLL_INTERVAL', 3000), slow: duration('IRONIC_POLL_INTERVAL', 10_000) }
       : { quick: 3000, slow: 10_000 },
+    bootstrapKubeconfig: str('BOOTSTRAP_KUBECONFIG') !== undefined ? path.resolve(str('BOOTSTRAP_KUBECONFIG') ?? '') : undefined,
+    bootstrapNamespace,
+    kudInstallerImage: str('KUD_INSTALLER_IMAGE') ?? DEFAULT_KUD_INSTALLER_IMAGE,
+    bootstrapTimeoutMs: duration('BOOTSTRAP_TIMEOUT', 3 * 3_600_000),
+    bootstrapPollMs: duration('BOOTSTRAP_POLL_INTERVAL', 2000),
+    capiControlPlaneEndpoint,
+    capiImage: capiImageUrl !== undefined && capiImageChecksum !== undefined ? { url: capiImageUrl, checksum: capiImageChecksum, checksumType: capiChecksumType } : undefined,
+    packagesDir: path.resolve(str('PACKAGES_DIR') ?? path.join(dataDir, 'packages')),
+    packageInstallerImage: str('PACKAGE_INSTALLER_IMAGE') ?? DEFAULT_PACKAGE_INSTALLER_IMAGE,
+    packagesNamespace,
+    rolloutBatchSize: int('ROLLOUT_BATCH_SIZE', 10, 1, 1000),
+    packageInstallTimeoutMs: duration('PACKAGE_INSTALL_TIMEOUT', 1_800_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

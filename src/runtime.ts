@@ -15,6 +15,13 @@ import { deployHandler, type DeployDeps } from './jobs/handlers/deploy.js';
 import { undeployHandler } from './jobs/handlers/undeploy.js';
 import { notifyHandler } from './jobs/handlers/notify.js';
 import { bareMetalHandler } from './jobs/handlers/baremetal.js';
+import { bootstrapHandler } from './jobs/handlers/bootstrap.js';
+import { packageRolloutHandler, type InstallerFactory } from './jobs/handlers/package-rollout.js';
+import { siteRolloutHandler } from './jobs/handlers/site-rollout.js';
+import { BootstrapService } from './services/clusters/bootstrap.js';
+import { DeploymentService } from './services/deployments/service.js';
+import { SiteService } from './services/sites/service.js';
+import { loadBootstrapKubeconfig } from './services/clusters/bootstrap-kubeconfig.js';
 import type { BareMetalProvisioner } from './domain/baremetal/provisioner.js';
 import { startListener } from './adapters/db/listener.js';
 import { JOB_EVENTS_CHANNEL } from './jobs/store.js';
@@ -44,6 +51,8 @@ export interface RuntimeOverrides {
   connectCluster?: DeployDeps['connectCluster'];
   connectOrchestrator?: DeployDeps['connectOrchestrator'];
   provisioner?: () => BareMetalProvisioner;
+  /** How package rollouts install on nodes (default: a Kubernetes Job per node on the cluster). */
+  packageInstaller?: InstallerFactory;
 }
 
 export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
@@ -68,6 +77,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     devSecret = decodeJwtSecret(await ensureDevSecret(config.dataDir), 'base64');
     jwtKey = devSecret;
   }
+  const bootstrapKubeconfig = await loadBootstrapKubeconfig(config);
   const sources = createSolutionSources(config);
   const solutionSource = overrides.solutionSource ?? sources.source;
   const localSolutions = sources.local;
@@ -86,13 +96,28 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       connectCluster,
       connectOrchestrator: overrides.connectOrchestrator ?? ((address) => connectOrchestrator(address)),
     };
-    const bareMetal = { config, pool, secretBox, ...(overrides.provisioner ? { provisioner: overrides.provisioner } : {}) };
+    const bootstrap = new BootstrapService({ config, pool, queue });
+    const bareMetal = {
+      config, pool, secretBox,
+      ...(overrides.provisioner ? { provisioner: overrides.provisioner } : {}),
+      afterProvision: (site: string, hosts: string[]) => bootstrap.scaleOutLabelledHosts(site, hosts),
+    };
+    const bootstrapDeps = { config, pool, queue, secretBox, connectCluster, bootstrapKubeconfig };
     const handlers = {
       deploy: deployHandler(deployDeps),
       undeploy: undeployHandler(deployDeps),
       provision: bareMetalHandler('provision', bareMetal),
       deprovision: bareMetalHandler('deprovision', bareMetal),
       power: bareMetalHandler('power', bareMetal),
+      bootstrap: bootstrapHandler('bootstrap', bootstrapDeps),
+      'scale-out': bootstrapHandler('scale-out', bootstrapDeps),
+      'package-rollout': packageRolloutHandler({ config, pool, secretBox, connectCluster, ...(overrides.packageInstaller ? { installer: overrides.packageInstaller } : {}) }),
+      'site-rollout': siteRolloutHandler({
+        pool,
+        sites: new SiteService({ config, pool, queue, secretBox }),
+        bootstrap,
+        deployments: new DeploymentService({ config, pool, queue, solutionSource, secretBox }),
+      }),
     };
     await queue.workTask('notify', notifyHandler({ pool, config, log: logger }));
     workers = await startWorkers(queue, pool, handlers, { concurrency: config.workerConcurrency, leaseSeconds: config.jobLeaseSeconds }, logger);

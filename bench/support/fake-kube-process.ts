@@ -7,7 +7,8 @@
 import readline from 'node:readline';
 import { startFakeKube } from '../../test/support/fake-kube/index.js';
 
-const kube = await startFakeKube();
+// Controllers tick slowly here: on a real cluster they do not share the API server's thread.
+const kube = await startFakeKube({ tickMs: Number(process.env.FAKE_KUBE_TICK_MS ?? 500) });
 process.stdout.write(`${JSON.stringify({ kubeconfig: kube.kubeconfig })}\n`);
 const lines = readline.createInterface({ input: process.stdin });
 lines.on('line', (line) => {

@@ -1,7 +1,7 @@
 /**
  * The job record shared by every kind of long work (deploy, undeploy, provisioning, bootstrap).
  */
-export const JOB_KINDS = ['deploy', 'undeploy', 'provision', 'deprovision', 'power'] as const;
+export const JOB_KINDS = ['deploy', 'undeploy', 'provision', 'deprovision', 'power', 'bootstrap', 'scale-out', 'package-rollout', 'site-rollout'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'partially_failed', 'cancelled'] as const;

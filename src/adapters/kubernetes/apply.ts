@@ -53,6 +53,8 @@ export async function applyWaves(
 ): Promise<ApplyResult> {
   const startRequests = transport.requestCount();
   const objects: AppliedObject[] = [];
+  // Every wave's discovery up front and at once, instead of one round trip before each wave.
+  await transport.objects.discover(waves.flat().map((object) => object.apiVersion ?? 'v1')).catch(() => undefined);
   for (const wave of waves) {
     const results = await mapBounded(wave, Math.max(1, options.concurrency), async (object) => {
       const result = await applyObject(transport, policy, object, options);

@@ -89,10 +89,19 @@ function createAgent(safe: SafeKubeconfig, maxSockets: number): http.Agent {
  * group version, and caches the answer only once it arrives: a wave of twenty Deployments would
  * fetch `apps/v1` twenty times. Here concurrent callers share one in-flight promise.
  */
-class SharedDiscoveryObjectApi extends KubernetesObjectApi {
+export class SharedDiscoveryObjectApi extends KubernetesObjectApi {
   private readonly resourceLists = new Map<string, Promise<V1APIResourceList>>();
 
   protected override async resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    return (await this.resourceList(apiVersion)).resources.find((resource) => resource.kind === kind);
+  }
+
+  /** Fetch the resource lists of these group versions now, all at once (a wave later needs no extra round trip). */
+  async discover(apiVersions: readonly string[]): Promise<void> {
+    await Promise.all([...new Set(apiVersions)].map((apiVersion) => this.resourceList(apiVersion)));
+  }
+
+  private resourceList(apiVersion: string): Promise<V1APIResourceList> {
     let list = this.resourceLists.get(apiVersion);
     if (list === undefined) {
       list = this.fetchResourceList(apiVersion);
@@ -100,7 +109,7 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
       // A failed discovery is not cached: the next call asks again.
       list.catch(() => this.resourceLists.delete(apiVersion));
     }
-    return (await list).resources.find((resource) => resource.kind === kind);
+    return list;
   }
 
   private fetchResourceList(apiVersion: string): Promise<V1APIResourceList> {
@@ -124,7 +133,7 @@ export interface TransportOptions {
 export interface Transport {
   /** `Kubernetes API <host>`: how errors name the system. */
   readonly system: string;
-  readonly objects: KubernetesObjectApi;
+  readonly objects: SharedDiscoveryObjectApi;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   /** HTTP requests sent so far (discovery included). */

@@ -41,13 +41,14 @@ export async function deploymentRoutes(app: App, deps: DeploymentRouteDeps): Pro
       preHandler: [app.authenticate, app.idempotent],
       schema: {
         tags: ['deployments'],
-        summary: 'Deploy a solution revision to the cluster named by a kube config (Idempotency-Key supported)',
+        summary: 'Deploy a solution revision to the cluster named by a kube config or a registered clusterId (Idempotency-Key supported)',
         body: DeployRequest,
         response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (request, reply) => {
-      const deployment = await deps.deployments.create(requirePrincipal(request.principal), request.body);
+      const { p, admin } = who(request.principal);
+      const deployment = await deps.deployments.create(p, request.body, admin);
       return reply.status(202).header('location', location(deployment.id)).send(deployment);
     },
   );

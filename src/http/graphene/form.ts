@@ -9,6 +9,7 @@ export const DeployForm = Type.Object({
   solutionId: Id,
   revisionId: Id,
   namespaceName: Type.Optional(Type.String({ maxLength: 253 })),
+  clusterId: Type.Optional(Type.String({ maxLength: 36 })),
   config: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
   configFile: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
 });
@@ -17,7 +18,7 @@ export type DeployFormBody = Static<typeof DeployForm>;
 const MAX_FILE = 1024 * 1024;
 
 /** Read the form from either encoding, then validate it against the one schema. */
-export async function readDeployForm(request: FastifyRequest): Promise<{ solutionId: string; revisionId: string; namespace?: string; kubeconfig: string }> {
+export async function readDeployForm(request: FastifyRequest): Promise<{ solutionId: string; revisionId: string; namespace?: string; kubeconfig?: string; clusterId?: string }> {
   const fields: Record<string, string> = {};
   if (request.isMultipart()) {
     for await (const part of request.parts({ limits: { fileSize: MAX_FILE } })) {
@@ -39,13 +40,16 @@ export async function readDeployForm(request: FastifyRequest): Promise<{ solutio
     throw new ValidationError(`The deploy form is invalid: ${problems.join('; ')}`, problems);
   }
   const kubeconfig = (fields.configFile ?? '').trim() !== '' ? fields.configFile : fields.config;
-  if (kubeconfig === undefined || kubeconfig.trim() === '') {
-    throw new ValidationError('config: paste a kube config or upload it as configFile', ['config: required']);
+  const clusterId = fields.clusterId?.trim() ?? '';
+  const hasKubeconfig = kubeconfig !== undefined && kubeconfig.trim() !== '';
+  if (!hasKubeconfig && clusterId === '') {
+    throw new ValidationError('config: choose a registered cluster, paste a kube config or upload it as configFile', ['config: required']);
   }
   return {
     solutionId: fields.solutionId ?? '',
     revisionId: fields.revisionId ?? '',
     ...(fields.namespaceName?.trim() ? { namespace: fields.namespaceName.trim() } : {}),
-    kubeconfig,
+    ...(hasKubeconfig ? { kubeconfig } : {}),
+    ...(clusterId !== '' ? { clusterId } : {}),
   };
 }

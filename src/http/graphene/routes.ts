@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../../config.js';
 import type { DeploymentService } from '../../services/deployments/service.js';
+import type { ClusterService } from '../../services/clusters/service.js';
 import { requirePrincipal } from '../deployments/routes.js';
 import { Id } from '../schemas.js';
 import type { App } from '../types.js';
@@ -12,7 +13,7 @@ import { readDeployForm } from './form.js';
  * (`GET /deploy/{solutionId}/{revisionId}?jwtToken=…`) and the form post (`POST /deploy`), which
  * answers 303 to the deployment's status page instead of blocking until the cluster is done.
  */
-export async function grapheneRoutes(app: App, deps: { deployments: DeploymentService; config: Config }): Promise<void> {
+export async function grapheneRoutes(app: App, deps: { deployments: DeploymentService; clusters: ClusterService; config: Config }): Promise<void> {
   app.get(
     '/deploy/:solutionId/:revisionId',
     {
@@ -28,8 +29,9 @@ export async function grapheneRoutes(app: App, deps: { deployments: DeploymentSe
     async (request, reply) => {
       const principal = requirePrincipal(request.principal);
       const { solution, namespace } = await deps.deployments.proposal(request.params.solutionId, request.params.revisionId);
+      const clusters = await deps.clusters.list(principal, false, { status: 'ready' });
       const page = deployForm(
-        { solutionId: solution.solutionId, revisionId: solution.revisionId, solutionName: solution.name, namespace, user: principal.user },
+        { solutionId: solution.solutionId, revisionId: solution.revisionId, solutionName: solution.name, namespace, user: principal.user, clusters },
         deps.config.basePath,
       );
       return reply.type('text/html; charset=utf-8').send(page);
@@ -42,7 +44,7 @@ export async function grapheneRoutes(app: App, deps: { deployments: DeploymentSe
       preHandler: app.authenticate,
       schema: {
         tags: ['graphene'],
-        summary: 'Submit the deploy form (urlencoded or multipart: solutionId, revisionId, namespaceName, config or configFile)',
+        summary: 'Submit the deploy form (urlencoded or multipart: solutionId, revisionId, namespaceName, clusterId or config or configFile)',
         consumes: ['application/x-www-form-urlencoded', 'multipart/form-data'],
       },
     },

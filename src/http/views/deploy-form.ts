@@ -7,6 +7,8 @@ export interface DeployFormModel {
   solutionName: string;
   namespace: string;
   user: string;
+  /** The caller's ready clusters, offered instead of a kube config. */
+  clusters: ReadonlyArray<{ id: string; name: string; server: string | null }>;
 }
 
 /**
@@ -27,6 +29,11 @@ export function deployForm(model: DeployFormModel, basePath: string): string {
   <input type="text" id="revisionId" name="revisionId" value="${model.revisionId}" readonly>
   <label for="namespaceName">Namespace <span class="hint">lower-case letters, digits and '-', at most 63</span></label>
   <input type="text" id="namespaceName" name="namespaceName" value="${model.namespace}" required maxlength="63" pattern="[a-z0-9]([a-z0-9\\-]*[a-z0-9])?">
+  <label for="clusterId">Registered cluster <span class="hint">optional: or give a kube config below</span></label>
+  <select id="clusterId" name="clusterId">
+    <option value="">— none: use the kube config below —</option>
+    ${model.clusters.map((c) => html`<option value="${c.id}">${c.name}${c.server ? ` (${c.server})` : ''}</option>`)}
+  </select>
   <label for="configFile">Kube config file</label>
   <input type="file" id="configFile" name="configFile">
   <label for="config">…or paste the kube config <span class="hint">inline credentials only: no exec, auth-provider or file paths</span></label>

@@ -8,6 +8,7 @@ import type { BareMetalProvisioner, PowerAction } from '../../domain/baremetal/p
 import type { HostState, HostStatus } from '../../domain/baremetal/states.js';
 import { deprovisionHosts, powerHosts, provisionHosts, type BatchOutcome } from '../../services/provisioning/engine.js';
 import { credentialsContext } from '../../services/sites/service.js';
+import { DatabaseSlots } from '../../services/provisioning/database-slots.js';
 import { getSealedCredentials, listHosts, setHostStatus, setNodeId } from '../../services/sites/store.js';
 import { AppError } from '../../errors.js';
 import type { JobContext, JobHandler, JobOutcome } from '../runner.js';
@@ -18,6 +19,8 @@ export interface BareMetalDeps {
   secretBox: SecretBox;
   /** The real one talks to IRONIC_URL; tests may give another. */
   provisioner?: () => BareMetalProvisioner;
+  /** After a provisioning job: what follows for the newly provisioned hosts (joining their cluster); one line per action. */
+  afterProvision?: (site: string, hosts: string[]) => Promise<string[]>;
 }
 
 const JOB_STATUS: Record<BatchOutcome, JobOutcome['status']> = { succeeded: 'succeeded', partially_failed: 'partially_failed', failed: 'failed' };
@@ -52,8 +55,15 @@ export function bareMetalHandler(kind: 'provision' | 'deprovision' | 'power', de
       const input = ctx.job.input as unknown as JobInput;
       const hosts = await listHosts(deps.pool, input.site, input.hosts);
       const provisioner = provisionerOf(deps);
+      // The cap is per Ironic, across every job and replica: the slots live in the database.
+      const slots = new DatabaseSlots(deps.pool, deps.config.ironicUrl ?? 'ironic', deps.config.ironicConcurrency, {
+        pollMs: Math.min(1000, deps.config.ironicPollMs.quick),
+        onError: (error) => ctx.log.warn({ err: error }, 'provisioning slot update failed'),
+      });
+      ctx.signal.addEventListener('abort', () => void slots.close(), { once: true });
       const options = {
         concurrency: deps.config.ironicConcurrency,
+        slots,
         timeoutMs: input.timeoutMs,
         signal: ctx.signal,
         onHostChange: (name: string, status: HostStatus) => recordHost(ctx, deps, input.site, name, status),
@@ -84,9 +94,21 @@ export function bareMetalHandler(kind: 'provision' | 'deprovision' | 'power', de
         return provisionHosts(provisioner, requests, options);
       }, (r) => `${r.hosts.filter((h) => h.status.state !== 'error').length} of ${r.hosts.length} hosts ${kind === 'provision' ? 'provisioned' : 'deprovisioned'}`);
       for (const host of result.hosts) await setNodeId(deps.pool, input.site, host.name, host.nodeId ?? null);
+      if (kind === 'provision') await followUp(ctx, deps, input.site, result.hosts.filter((h) => h.status.state === 'provisioned').map((h) => h.name));
       return outcomeOf(result.outcome, result.hosts.map((h) => ({ name: h.name, ...h.status })));
     },
   };
+}
+
+/** Newly provisioned hosts may join a cluster; a problem there is told, never fails the provisioning. */
+async function followUp(ctx: JobContext, deps: BareMetalDeps, site: string, provisioned: string[]): Promise<void> {
+  if (!deps.afterProvision || provisioned.length === 0) return;
+  try {
+    for (const note of await deps.afterProvision(site, provisioned)) await ctx.event('follow-up', note);
+  } catch (error: unknown) {
+    ctx.log.warn({ err: error }, 'follow-up after provisioning failed');
+    await ctx.event('follow-up', `Starting what follows the provisioning failed: ${error instanceof AppError ? error.message : 'see the service log'}`);
+  }
 }
 
 function hostState(hosts: ReadonlyArray<{ name: string; state: HostState }>, name: string): HostState {

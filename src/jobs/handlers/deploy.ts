@@ -153,8 +153,10 @@ async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterC
 }
 
 async function applyRendered(ctx: JobContext, pool: Pool, cluster: ClusterClient, rendered: RenderedSolution, deploymentId: string): Promise<{ applied: number; waves: number }> {
-  if ((await cluster.namespacePhase(rendered.namespace)) !== 'active') await setNamespaceCreated(pool, deploymentId);
   const waves = [[rendered.namespaceObject], rendered.persistentVolumeClaims, rendered.services, rendered.deployments].filter((wave) => wave.length > 0);
+  // Whether Slipway creates the namespace (so undeploy removes it), found out while discovery is fetched.
+  const [phase] = await Promise.all([cluster.namespacePhase(rendered.namespace), cluster.prepare(waves.flat()).catch(() => undefined)]);
+  if (phase !== 'active') await setNamespaceCreated(pool, deploymentId);
   const applied: string[] = [];
   try {
     const result = await cluster.applyWaves(waves, {

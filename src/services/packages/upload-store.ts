@@ -63,6 +63,8 @@ export interface UploadStatus {
 export interface PackageStore {
   /** Declares an upload; the bytes follow with appendChunk. */
   createUpload(declaration: UploadDeclaration): Promise<UploadRecord>;
+  /** What was declared (404 when the upload does not exist). Read-only. */
+  get(id: string): Promise<UploadRecord>;
   /** Where the upload stands (for HEAD / `Upload-Offset`). Read-only. */
   status(id: string): Promise<UploadStatus>;
   /**
@@ -157,6 +159,8 @@ export function createPackageStore(options: PackageStoreOptions): PackageStore {
       await save(record);
       return record;
     },
+
+    get: load,
 
     async status(id) {
       const record = await load(id);

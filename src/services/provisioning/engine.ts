@@ -15,7 +15,7 @@ import type { HealthyHostState, HostStatus } from '../../domain/baremetal/states
 import { runHost, type HostResult, type HostRunContext, type Phase } from './host-run.js';
 import type { Clock } from './poll.js';
 import { runPower, type PowerResult } from './power.js';
-import { Slots } from './slots.js';
+import { Slots, type SlotPool } from './slots.js';
 
 export type { HostResult } from './host-run.js';
 export type { PowerResult } from './power.js';
@@ -27,6 +27,8 @@ export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 5;
 export interface EngineOptions {
   /** Hosts worked on at once; the others wait, reported as `delayed`. Default 20. */
   concurrency?: number;
+  /** Where slots come from; default an in-process pool of `concurrency`. */
+  slots?: SlotPool;
   /** Time each host gets from the moment it has a slot. Default 60 min. */
   timeoutMs?: number;
   /** Aborting it cancels the batch: unfinished hosts end `error` / `cancelled`. */
@@ -104,7 +106,7 @@ export interface PowerBatchResult {
 
 /** Powers every host on, off, or reboots it, and checks the BMC got there. */
 export async function powerHosts(provisioner: BareMetalProvisioner, hosts: readonly HostSpec[], action: PowerAction, options: PowerOptions = {}): Promise<PowerBatchResult> {
-  const slots = new Slots(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const slots = options.slots ?? new Slots(options.concurrency ?? DEFAULT_CONCURRENCY);
   const clock = clockOf(options);
   const callbackErrors: unknown[] = [];
   const results = await Promise.all(
@@ -146,7 +148,7 @@ interface HostPlan {
 }
 
 async function runBatch(plans: readonly HostPlan[], provisioner: BareMetalProvisioner, options: EngineOptions): Promise<BatchResult> {
-  const slots = new Slots(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const slots = options.slots ?? new Slots(options.concurrency ?? DEFAULT_CONCURRENCY);
   const clock = clockOf(options);
   const callbackErrors: unknown[] = [];
   const results = await Promise.all(

@@ -9,7 +9,7 @@ import type { BareMetalProvisioner, Progress, StepOptions } from '../../domain/b
 import { transition, type HealthyHostState, type HostError, type HostErrorType, type HostStatus } from '../../domain/baremetal/states.js';
 import { errorMessage } from '../../errors.js';
 import { pollStep, type Clock } from './poll.js';
-import type { Slots } from './slots.js';
+import type { SlotPool } from './slots.js';
 
 export interface Phase {
   /** The state reported when this phase starts (unless `announce` is false). */
@@ -25,7 +25,7 @@ export interface Phase {
 
 export interface HostRunContext {
   provisioner: BareMetalProvisioner;
-  slots: Slots;
+  slots: SlotPool;
   clock: Clock;
   timeoutMs: number;
   maxConsecutiveFailures: number;
@@ -54,7 +54,7 @@ export async function runHost(host: HostSpec, phases: readonly Phase[], goal: He
 
 async function takeSlot(context: HostRunContext, tracker: StatusTracker): Promise<boolean> {
   if (context.signal?.aborted) return false;
-  if (context.slots.tryAcquire()) return true;
+  if (await context.slots.tryAcquire()) return true;
   await tracker.advance('delayed');
   try {
     await context.slots.acquire(context.signal);

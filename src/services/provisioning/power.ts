@@ -6,7 +6,7 @@ import type { HostSpec } from '../../domain/baremetal/host.js';
 import type { BareMetalProvisioner, HostObservation, PowerAction } from '../../domain/baremetal/provisioner.js';
 import type { HostError } from '../../domain/baremetal/states.js';
 import { pollStep, sleepUnlessAborted, type Clock, type PollOutcome } from './poll.js';
-import type { Slots } from './slots.js';
+import type { SlotPool } from './slots.js';
 
 export type PowerResult =
   | { name: string; outcome: 'done'; poweredOn: boolean }
@@ -14,7 +14,7 @@ export type PowerResult =
 
 export interface PowerRunContext {
   provisioner: BareMetalProvisioner;
-  slots: Slots;
+  slots: SlotPool;
   clock: Clock;
   timeoutMs: number;
   maxConsecutiveFailures: number;

@@ -1,9 +1,19 @@
 /**
- * A counting semaphore with a FIFO queue: at most `capacity` holders; the rest wait in order.
- * In-process only — the engine's cap inside one job. The cap across jobs and replicas is the
- * queue's business (DESIGN: concurrency caps are enforced through the queue).
+ * Where the engine gets a provisioning slot. `Slots` is the in-process one (the cap inside one
+ * batch); `DatabaseSlots` (services/provisioning/database-slots.ts) holds slots in PostgreSQL so
+ * the cap holds across jobs and replicas for one Ironic.
  */
-export class Slots {
+export interface SlotPool {
+  /** Takes a slot if one is free right now. */
+  tryAcquire(): boolean | Promise<boolean>;
+  /** Waits for a slot; rejects with the signal's reason if it aborts first. */
+  acquire(signal?: AbortSignal): Promise<void>;
+  /** Gives a slot back (to the next waiter). */
+  release(): void;
+}
+
+/** A counting semaphore with a FIFO queue: at most `capacity` holders; the rest wait in order. */
+export class Slots implements SlotPool {
   private available: number;
   private readonly waiting: Array<{ grant: () => void }> = [];
 

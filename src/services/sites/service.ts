@@ -145,7 +145,7 @@ export class SiteService {
   }
 
   /** Start a provisioning, deprovisioning or power job on some or all of a site's hosts. */
-  async startJob(principal: Principal, site: string, kind: Extract<JobKind, 'provision' | 'deprovision' | 'power'>, input: BareMetalJobInput, isAdmin: boolean): Promise<JobRecord> {
+  async startJob(principal: Principal, site: string, kind: Extract<JobKind, 'provision' | 'deprovision' | 'power'>, input: BareMetalJobInput, isAdmin: boolean, options: { parentId?: string } = {}): Promise<JobRecord> {
     if (!this.deps.config.ironicUrl) throw new IronicNotConfiguredError();
     await this.site(principal, site, isAdmin);
     const all = await store.listHosts(this.deps.pool, site);
@@ -175,6 +175,7 @@ export class SiteService {
         owner: principal.user,
         input: { site, hosts: names, timeoutMs, ...(input.image ? { image: input.image } : {}), ...(input.action ? { action: input.action } : {}), ...(input.remove ? { remove: true } : {}) },
         steps: [`${kind} hosts`],
+        ...(options.parentId ? { parentId: options.parentId } : {}),
       });
       await store.assignJob(tx, site, names, created.id);
       await this.deps.queue.enqueue(tx, kind, created.id, { expireInSeconds: Math.ceil(timeoutMs / 1000) + 600 });

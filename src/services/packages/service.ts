@@ -1,0 +1,88 @@
+import type { Readable } from 'node:stream';
+import type { Config } from '../../config.js';
+import { inTransaction, type Pool } from '../../adapters/db/pool.js';
+import type { Principal } from '../../http/auth/jwt.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import { recordAudit } from '../audit.js';
+import type { ClusterService } from '../clusters/service.js';
+import { insertPackage, listPackages, packageExists, packageFile, type PackageRecord } from './catalog.js';
+import { enqueueRollout } from './rollout-jobs.js';
+import type { PackageStore, UploadRecord, UploadStatus } from './upload-store.js';
+
+export interface CompletedPackage {
+  name: string;
+  version: string;
+  sha256: string;
+  size: number;
+  /** The rollout job a new version started (null when the version was already recorded). */
+  rolloutJobId: string | null;
+}
+
+/**
+ * Packages of a cluster: resumable uploads into the store, checked against the declared sha256;
+ * a new version is recorded and its rollout job enqueued in one transaction.
+ */
+export class PackageService {
+  constructor(private readonly deps: { config: Config; pool: Pool; queue: JobQueue; store: PackageStore; clusters: ClusterService }) {}
+
+  async declare(principal: Principal, clusterId: string, isAdmin: boolean, input: { name: string; version: string; sha256: string; size: number }): Promise<UploadRecord> {
+    await this.deps.clusters.get(principal, clusterId, isAdmin);
+    if (await packageExists(this.deps.pool, clusterId, input.name, input.version)) {
+      throw new ConflictError(`Package ${input.name} ${input.version} was already uploaded for this cluster; give the new build a new version`, 'package_exists');
+    }
+    return this.deps.store.createUpload({ clusterId, ...input });
+  }
+
+  async status(principal: Principal, clusterId: string, uploadId: string, isAdmin: boolean): Promise<UploadStatus> {
+    await this.upload(principal, clusterId, uploadId, isAdmin);
+    return this.deps.store.status(uploadId);
+  }
+
+  /** Appends a chunk; the last byte completes the upload (sha256 checked, version recorded). */
+  async append(principal: Principal, clusterId: string, uploadId: string, isAdmin: boolean, offset: number, body: Readable | AsyncIterable<Uint8Array>): Promise<{ offset: number; completed?: CompletedPackage }> {
+    const record = await this.upload(principal, clusterId, uploadId, isAdmin);
+    const next = await this.deps.store.appendChunk(uploadId, offset, body);
+    if (next < record.size) return { offset: next };
+    return { offset: next, completed: await this.complete(principal, clusterId, uploadId, isAdmin) };
+  }
+
+  async complete(principal: Principal, clusterId: string, uploadId: string, isAdmin: boolean): Promise<CompletedPackage> {
+    await this.upload(principal, clusterId, uploadId, isAdmin);
+    const file = await this.deps.store.complete(uploadId);
+    const rollout = await inTransaction(this.deps.pool, async (tx) => {
+      const fresh = await insertPackage(tx, { clusterId, name: file.name, version: file.version, sha256: file.sha256, size: file.size, path: file.path, owner: principal.user });
+      if (!fresh) return null;
+      const job = await enqueueRollout(tx, this.deps.queue, principal.user, { clusterId, reason: `${file.name}@${file.version}` }, this.deps.config.packageInstallTimeoutMs * 10);
+      await recordAudit(tx, { actor: principal.user, action: 'package.upload', subjectType: 'cluster', subjectId: clusterId, result: 'accepted', detail: { name: file.name, version: file.version, sha256: file.sha256, rolloutJobId: job.id } });
+      return job;
+    });
+    if (rollout) this.deps.queue.wake('package-rollout');
+    return { name: file.name, version: file.version, sha256: file.sha256, size: file.size, rolloutJobId: rollout?.id ?? null };
+  }
+
+  async discard(principal: Principal, clusterId: string, uploadId: string, isAdmin: boolean): Promise<void> {
+    await this.upload(principal, clusterId, uploadId, isAdmin);
+    await this.deps.store.discard(uploadId);
+  }
+
+  async list(principal: Principal, clusterId: string, isAdmin: boolean): Promise<PackageRecord[]> {
+    await this.deps.clusters.get(principal, clusterId, isAdmin);
+    return listPackages(this.deps.pool, clusterId);
+  }
+
+  async file(principal: Principal, clusterId: string, name: string, version: string, isAdmin: boolean): Promise<{ path: string; size: number; sha256: string }> {
+    await this.deps.clusters.get(principal, clusterId, isAdmin);
+    const file = await packageFile(this.deps.pool, clusterId, name, version);
+    if (!file) throw new NotFoundError(`Package ${name} ${version} not found for this cluster`, 'package_not_found');
+    return file;
+  }
+
+  /** The upload, if it belongs to this cluster (which the caller may see). */
+  private async upload(principal: Principal, clusterId: string, uploadId: string, isAdmin: boolean): Promise<UploadRecord> {
+    await this.deps.clusters.get(principal, clusterId, isAdmin);
+    const record = await this.deps.store.get(uploadId);
+    if (record.clusterId !== clusterId) throw new NotFoundError(`Upload ${uploadId} does not exist`, 'upload_not_found');
+    return record;
+  }
+}
