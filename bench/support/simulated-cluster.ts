@@ -18,7 +18,6 @@ export function simulatedCluster(kubeconfig: SafeKubeconfig, nodesPerCluster: nu
     getServiceNodePorts: unused,
     deleteByLabel: unused,
     deleteNamespace: unused,
-    prepare: unused,
     namespacePhase: unused,
     readLogs: unused,
     readObject: unused,

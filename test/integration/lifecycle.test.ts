@@ -184,7 +184,12 @@ describe('undeploy', () => {
   });
 
   it('keeps a namespace that existed before', async () => {
-    kube.putObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-owned' } });
+    // As `kubectl create namespace` leaves it: created by another field manager.
+    kube.putObject({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-owned', managedFields: [{ manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', time: new Date().toISOString(), fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:phase': {} } } }] },
+    });
     const created = await deploy({ solutionId: 'echo-model', revisionId: '1', namespace: 'team-owned' });
     await waitForDeployment(stack, token, created.body.id);
     await request(server()).delete(`/api/v1/deployments/${created.body.id}`).set('authorization', token);

@@ -20,6 +20,8 @@ export interface AppliedObject {
   name: string;
   namespace?: string;
   resourceVersion?: string;
+  /** The field managers of the object after the apply (from `metadata.managedFields`). */
+  managers: string[];
   /** Requests it took, retries included (discovery not counted). */
   attempts: number;
 }
@@ -54,7 +56,7 @@ export async function applyWaves(
   const startRequests = transport.requestCount();
   const objects: AppliedObject[] = [];
   // Every wave's discovery up front and at once, instead of one round trip before each wave.
-  await transport.objects.discover(waves.flat().map((object) => object.apiVersion ?? 'v1')).catch(() => undefined);
+  await transport.objects.discover(waves.flat().map((object) => ({ apiVersion: object.apiVersion ?? 'v1', kind: object.kind ?? '' }))).catch(() => undefined);
   for (const wave of waves) {
     const results = await mapBounded(wave, Math.max(1, options.concurrency), async (object) => {
       const result = await applyObject(transport, policy, object, options);
@@ -95,6 +97,7 @@ async function applyObject(
       name: object.metadata?.name ?? '',
       ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
       ...(value.metadata?.resourceVersion ? { resourceVersion: value.metadata.resourceVersion } : {}),
+      managers: [...new Set((value.metadata?.managedFields ?? []).map((entry) => entry.manager ?? ''))],
       attempts,
     };
   } catch (error: unknown) {

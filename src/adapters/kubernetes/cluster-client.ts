@@ -53,8 +53,6 @@ export interface ClusterClient {
   deleteByLabel(namespace: string, selector: string): Promise<number>;
   /** Starts deleting the namespace (Kubernetes finishes it in the background). Idempotent. */
   deleteNamespace(namespace: string): Promise<NamespaceDeletion>;
-  /** Fetch discovery for these objects' group versions now (cached per client). Read-only, idempotent. */
-  prepare(objects: readonly KubernetesObject[]): Promise<void>;
   /** Whether the namespace is there, being deleted, or gone. Read-only, idempotent. */
   namespacePhase(namespace: string): Promise<'active' | 'terminating' | 'absent'>;
   /** The last `tailLines` of the logs of each pod matching `podSelector`. Read-only, idempotent. */
@@ -166,10 +164,6 @@ export function createClusterClient(kubeconfig: SafeKubeconfig, options: Cluster
         core.deleteNamespace({ name: namespace, propagationPolicy: 'Background' }),
       );
       return found ? 'deleting' : 'absent';
-    },
-
-    async prepare(objects) {
-      await transport.objects.discover(objects.map((object) => object.apiVersion ?? 'v1'));
     },
 
     async namespacePhase(namespace) {

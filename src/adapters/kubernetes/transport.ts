@@ -89,16 +89,44 @@ function createAgent(safe: SafeKubeconfig, maxSockets: number): http.Agent {
  * group version, and caches the answer only once it arrives: a wave of twenty Deployments would
  * fetch `apps/v1` twenty times. Here concurrent callers share one in-flight promise.
  */
+/**
+ * The built-in resources Slipway writes, as every Kubernetes since 1.16 serves them (their plural
+ * name and scope are part of the stable API). Other kinds (custom resources) are discovered.
+ */
+const BUILT_IN_RESOURCES: Readonly<Record<string, V1APIResource>> = Object.fromEntries(
+  (
+    [
+      ['v1', 'Namespace', 'namespaces', false],
+      ['v1', 'Service', 'services', true],
+      ['v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true],
+      ['v1', 'Secret', 'secrets', true],
+      ['v1', 'ConfigMap', 'configmaps', true],
+      ['v1', 'ServiceAccount', 'serviceaccounts', true],
+      ['apps/v1', 'Deployment', 'deployments', true],
+      ['batch/v1', 'Job', 'jobs', true],
+      ['rbac.authorization.k8s.io/v1', 'Role', 'roles', true],
+      ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings', true],
+    ] as const
+  ).map(([apiVersion, kind, name, namespaced]) => [
+    `${apiVersion}/${kind}`,
+    { kind, name, namespaced, singularName: kind.toLowerCase(), verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+  ]),
+);
+
 export class SharedDiscoveryObjectApi extends KubernetesObjectApi {
   private readonly resourceLists = new Map<string, Promise<V1APIResourceList>>();
 
   protected override async resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    // Built-in kinds every cluster serves the same way need no discovery round trip.
+    const builtIn = BUILT_IN_RESOURCES[`${apiVersion}/${kind}`];
+    if (builtIn) return builtIn;
     return (await this.resourceList(apiVersion)).resources.find((resource) => resource.kind === kind);
   }
 
-  /** Fetch the resource lists of these group versions now, all at once (a wave later needs no extra round trip). */
-  async discover(apiVersions: readonly string[]): Promise<void> {
-    await Promise.all([...new Set(apiVersions)].map((apiVersion) => this.resourceList(apiVersion)));
+  /** Fetch the resource lists these objects need now, all at once (a wave later needs no extra round trip). */
+  async discover(objects: ReadonlyArray<{ apiVersion: string; kind: string }>): Promise<void> {
+    const unknown = objects.filter((object) => !BUILT_IN_RESOURCES[`${object.apiVersion}/${object.kind}`]).map((object) => object.apiVersion);
+    await Promise.all([...new Set(unknown)].map((apiVersion) => this.resourceList(apiVersion)));
   }
 
   private resourceList(apiVersion: string): Promise<V1APIResourceList> {

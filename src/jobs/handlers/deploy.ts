@@ -5,7 +5,7 @@ import type { SafeKubeconfig } from '../../domain/kubeconfig.js';
 import type { SolutionSource } from '../../domain/solution.js';
 import type { RenderedSolution } from '../../domain/manifests/render-solution.js';
 import type { ClusterClient } from '../../adapters/kubernetes/cluster-client.js';
-import { describeObject } from '../../adapters/kubernetes/apply.js';
+import { describeObject, FIELD_MANAGER } from '../../adapters/kubernetes/apply.js';
 import { waitForReady } from '../../adapters/kubernetes/wait-for-ready.js';
 import type { OrchestratorClient } from '../../adapters/orchestrator/client.js';
 import { startOrchestration } from '../../adapters/orchestrator/start-orchestration.js';
@@ -154,21 +154,27 @@ async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterC
 
 async function applyRendered(ctx: JobContext, pool: Pool, cluster: ClusterClient, rendered: RenderedSolution, deploymentId: string): Promise<{ applied: number; waves: number }> {
   const waves = [[rendered.namespaceObject], rendered.persistentVolumeClaims, rendered.services, rendered.deployments].filter((wave) => wave.length > 0);
-  // Whether Slipway creates the namespace (so undeploy removes it), found out while discovery is fetched.
-  const [phase] = await Promise.all([cluster.namespacePhase(rendered.namespace), cluster.prepare(waves.flat()).catch(() => undefined)]);
-  if (phase !== 'active') await setNamespaceCreated(pool, deploymentId);
   const applied: string[] = [];
+  let marking: Promise<void> = Promise.resolve();
   try {
     const result = await cluster.applyWaves(waves, {
-      fieldManager: 'slipway',
+      fieldManager: FIELD_MANAGER,
       concurrency: APPLY_CONCURRENCY,
       signal: ctx.signal,
-      onApplied: (object) => applied.push(describeObject(object)),
+      onApplied: (object, result) => {
+        applied.push(describeObject(object));
+        // Slipway made the namespace (and undeploy removes it) when no other field manager has
+        // ever touched it: one that existed before carries its creator's entry (kubectl-create, …).
+        if (object.kind === 'Namespace' && result.managers.every((manager) => manager === FIELD_MANAGER)) {
+          marking = setNamespaceCreated(pool, deploymentId);
+        }
+      },
     });
     // One event for the lot: an event per object would queue a hundred writes behind the apply.
     await ctx.event('applied', `${applied.length} objects applied`, { objects: applied });
     return { applied: result.applied, waves: waves.length };
   } finally {
+    await marking;
     await setApplied(pool, deploymentId, applied);
   }
 }

@@ -74,7 +74,8 @@ export class DeploymentController {
   ) {}
 
   tick(): void {
-    const deployments = this.store.list(this.types.deployments);
+    // Read-only scan: reconcile writes new objects, it never changes the stored ones.
+    const deployments = this.store.peek(this.types.deployments);
     for (const deployment of deployments) this.reconcile(deployment);
     const live = new Set(deployments.map((d) => d.metadata.uid));
     for (const [key, uid] of this.replicaSetUids) {
