@@ -88,7 +88,8 @@ export class ObjectStore {
     let group = this.byResource.get(resourceId(resource));
     if (!group) this.byResource.set(resourceId(resource), (group = new Map()));
     group.set(key, entry);
-    this.emit({ revision: this.revision, type, resource, object: clone(stored) });
+    // The history and watchers share the stored object: stored objects are replaced, never changed.
+    this.emit({ revision: this.revision, type, resource, object: stored });
     return clone(stored);
   }
 
