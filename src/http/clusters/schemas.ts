@@ -1,3 +1,4 @@
+import { HostImageSchema } from '../sites/schemas.js';
 import { Type } from '@sinclair/typebox';
 import { JobSummary } from '../sites/schemas.js';
 
@@ -62,20 +63,10 @@ export const BootstrapAccepted = Type.Object({
 
 export const ScaleOutInput = Type.Object({ hosts: HostList }, { additionalProperties: false });
 
-const Image = Type.Object(
-  {
-    url: Type.String({ maxLength: 2048 }),
-    checksum: Type.String({ maxLength: 256 }),
-    checksumType: Type.Union([Type.Literal('md5'), Type.Literal('sha256'), Type.Literal('sha512')]),
-    format: Type.Optional(Type.Union([Type.Literal('raw'), Type.Literal('qcow2'), Type.Literal('vdi'), Type.Literal('vmdk'), Type.Literal('live-iso')])),
-  },
-  { additionalProperties: false },
-);
-
 export const SiteRolloutInput = Type.Object(
   {
     hosts: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { minItems: 1, maxItems: 5000, uniqueItems: true, description: 'Hosts to provision (default: every host not provisioned yet)' })),
-    image: Type.Optional(Image),
+    image: Type.Optional(HostImageSchema),
     cluster: BootstrapInputSchema,
     deploy: Type.Optional(Type.Object(
       {

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 
-const Image = Type.Object(
+/** The image written to a host's disk, with its checksum. */
+export const HostImageSchema = Type.Object(
   {
     url: Type.String({ maxLength: 2048 }),
     checksum: Type.String({ maxLength: 256 }),
@@ -36,7 +37,7 @@ export const HostInput = Type.Object(
       { additionalProperties: false },
     ),
     bootMacAddress: Type.String({ maxLength: 17 }),
-    image: Image,
+    image: HostImageSchema,
     rootDeviceHints: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     hardware: Type.Optional(Type.Record(Type.String(), Type.Boolean())),
     bootMode: Type.Optional(Type.String()),
@@ -78,7 +79,7 @@ export const HostSchema = Type.Object({
     role: Type.String(),
     bmc: Type.Object({ address: Type.String(), disableCertificateVerification: Type.Optional(Type.Boolean()) }),
     bootMacAddress: Type.String(),
-    image: Image,
+    image: HostImageSchema,
     rootDeviceHints: Type.Optional(RootDeviceHints),
     hardware: Type.Optional(Hardware),
     bootMode: Type.Optional(Type.String()),
@@ -99,7 +100,7 @@ export const HostSchema = Type.Object({
 export const ProvisioningJobInput = Type.Object(
   {
     hosts: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { minItems: 1, maxItems: 5000, uniqueItems: true })),
-    image: Type.Optional(Image),
+    image: Type.Optional(HostImageSchema),
     timeoutMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 60 })),
   },
   { additionalProperties: false },
