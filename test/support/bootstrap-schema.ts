@@ -12,7 +12,7 @@
  *   the renderer can produce are spelled out in depth; the rest of each CRD's top-level fields are
  *   listed so that a valid but unused field is not reported as unknown.
  */
-import { findUnknownFields } from './k8s-schema.js';
+import { checkLabels, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, findUnknownFields } from './k8s-schema.js';
 import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap, Secret, ServiceAccount } from 'kubernetes-models/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
@@ -20,27 +20,6 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-// --- labels and names ---------------------------------------------------------------------
-
-function isQualifiedName(key: string): boolean {
-  const parts = key.split('/');
-  const name = parts.pop() ?? '';
-  if (parts.length > 1) return false;
-  const prefix = parts[0];
-  if (prefix !== undefined && !(prefix.length <= 253 && DNS_1123_SUBDOMAIN.test(prefix))) return false;
-  return name.length <= 63 && QUALIFIED_NAME_PART.test(name);
-}
-
-function checkLabels(labels: unknown, path: string, problems: string[]): void {
-  for (const [key, value] of Object.entries(isObject(labels) ? labels : {})) {
-    if (!isQualifiedName(key)) problems.push(`${path}: label key ${JSON.stringify(key)} is not a qualified name`);
-    if (!(value === '' || (typeof value === 'string' && value.length <= 63 && QUALIFIED_NAME_PART.test(value)))) problems.push(`${path}: label value ${JSON.stringify(value)} is invalid`);
-  }
-}
 
 function checkMetadata(obj: Json, nameRule: 'label' | 'subdomain', problems: string[]): void {
   const metadata = isObject(obj.metadata) ? obj.metadata : {};

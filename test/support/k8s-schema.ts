@@ -49,9 +49,9 @@ const KINDS: Record<string, KindSchema> = {
   },
 };
 
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const IANA_SERVICE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -135,8 +135,9 @@ function isLabelValue(value: unknown): boolean {
   return value === '' || (typeof value === 'string' && value.length <= 63 && QUALIFIED_NAME_PART.test(value));
 }
 
-function checkLabels(labels: JsonObject | undefined, path: string, problems: string[]): void {
-  for (const [key, value] of Object.entries(labels ?? {})) {
+/** Every label whose key is not a qualified name or whose value is not a label value. */
+export function checkLabels(labels: unknown, path: string, problems: string[]): void {
+  for (const [key, value] of Object.entries(isObject(labels) ? labels : {})) {
     if (!isQualifiedName(key)) problems.push(`${path}: label key ${JSON.stringify(key)} is not a qualified name`);
     if (!isLabelValue(value)) problems.push(`${path}: label value ${JSON.stringify(value)} is not a valid label value`);
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
 import { inTransaction, type Pool } from '../../adapters/db/pool.js';
-import { planBootstrap, type BootstrapEngine, type BootstrapHost, type BootstrapPlan, type BootstrapRequest, type ClusterApiImage } from '../../domain/bootstrap/index.js';
+import { planBootstrap, type BootstrapHost, type BootstrapPlan, type BootstrapRequest, type ClusterApiImage } from '../../domain/bootstrap/index.js';
 import type { Principal } from '../../http/auth/jwt.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { JobRecord } from '../../jobs/model.js';
@@ -20,16 +20,8 @@ export class BootstrapNotConfiguredError extends AppError {
   }
 }
 
-export interface BootstrapInput {
-  name: string;
-  controlPlane?: string[];
-  workers?: string[];
-  kubernetesVersion: string;
-  podSubnet: string;
-  serviceSubnet: string;
-  addons?: string[];
-  engine?: BootstrapEngine;
-}
+/** A bootstrap request as the API takes it: add-ons and engine may be left out. */
+export type BootstrapInput = Omit<BootstrapRequest, 'addons' | 'engine'> & Partial<Pick<BootstrapRequest, 'addons' | 'engine'>>;
 
 /** What a bootstrap or scale-out job reads: everything decided when it was asked for. */
 export interface BootstrapJobInput {

@@ -4,23 +4,7 @@ import type { JobError } from '../../jobs/model.js';
 import type { Cluster, ClusterOrigin, ClusterStatus } from './model.js';
 
 /** SQL for the cluster registry. The sealed kube config is read only by `getSealedKubeconfig`. */
-interface ClusterRow {
-  id: string;
-  name: string;
-  owner: string;
-  server: string | null;
-  origin: ClusterOrigin;
-  site: string | null;
-  engine: BootstrapEngine | null;
-  request: BootstrapRequest | null;
-  plan: BootstrapPlan | null;
-  nodes: BootstrapHost[];
-  status: ClusterStatus;
-  error: JobError | null;
-  job_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+type ClusterRow = Omit<Cluster, 'jobId' | 'createdAt' | 'updatedAt'> & { job_id: string | null; created_at: Date; updated_at: Date };
 
 const COLUMNS = 'id, name, owner, server, origin, site, engine, request, plan, nodes, status, error, job_id, created_at, updated_at';
 
