@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,6 +52,11 @@ export async function startEmbeddedPostgres(
   if (ids) await chmod(path.resolve(dataDir), 0o755);
 
   const bin = await binaries();
+  if (ids) {
+    // A checkout or data folder below a 0700 directory (mktemp -d) is out of the postgres user's
+    // reach: let it pass through (execute only, nothing becomes readable) to its binaries and data.
+    for (const target of [path.dirname(bin.postgres), path.resolve(dataDir)]) await allowTraversal(target, ids, log);
+  }
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await initialise(bin, databaseDir, password, ids, log);
   await stopOrphan(databaseDir);
 
@@ -132,6 +137,22 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGINT'); // fast shutdown: roll back open transactions, then exit
   });
+}
+
+/** Adds the others-execute bit to each ancestor of `target` the given user could not pass through. */
+async function allowTraversal(target: string, ids: { uid: number; gid: number }, log: (line: string) => void): Promise<void> {
+  let dir = target;
+  for (;;) {
+    const info = await stat(dir);
+    const passable = info.uid === ids.uid ? (info.mode & 0o100) !== 0 : info.gid === ids.gid ? (info.mode & 0o010) !== 0 : (info.mode & 0o001) !== 0;
+    if (!passable) {
+      await chmod(dir, (info.mode & 0o7777) | 0o001);
+      log(`made ${dir} traversable for the postgres user`);
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }
 
 async function readOrCreateSecret(file: string): Promise<string> {
