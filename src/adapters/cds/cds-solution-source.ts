@@ -2,6 +2,7 @@ import { BlueprintInvalidError, NotFoundError, errorMessage } from '../../errors
 import type { ModelSolution, PipelineSolution, Solution, SolutionSource } from '../../domain/solution.js';
 import { basicAuthorization, requestWithRetry, unexpectedStatusError, type HttpResponse } from '../http-client.js';
 import { assertSolutionIds } from '../solution-ids.js';
+import { mapBounded } from '../map-bounded.js';
 import {
   ArtifactType,
   findArtifact,
@@ -91,7 +92,7 @@ export class CdsSolutionSource implements SolutionSource {
   /** Protos keyed by container name; a proto Nexus doesn't have is left out, as the interface says. */
   private async fetchProtos(blueprint: unknown): Promise<Record<string, string>> {
     const refs = protoReferences(blueprint);
-    const texts = await mapConcurrently(refs, this.options.protoConcurrency ?? 4, (ref) => this.fetchNexusArtifact(ref.protoUri));
+    const texts = await mapBounded(refs, this.options.protoConcurrency ?? 4, (ref) => this.fetchNexusArtifact(ref.protoUri));
     const protos: Record<string, string> = {};
     refs.forEach((ref, index) => {
       const text = texts[index];
@@ -132,19 +133,4 @@ function parseBlueprint(text: string): unknown {
   } catch (error: unknown) {
     throw new BlueprintInvalidError([`blueprint.json from Nexus is not valid JSON (${errorMessage(error)})`]);
   }
-}
-
-/** Run `task` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return results;
 }

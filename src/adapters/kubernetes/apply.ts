@@ -2,6 +2,7 @@ import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { KubernetesApplyError, KubernetesRequestError } from './errors.js';
 import { RetriesExhausted, withRetry, type CallFailure, type RetryPolicy } from './retry.js';
 import type { Transport } from './transport.js';
+import { mapBounded } from '../map-bounded.js';
 
 export const FIELD_MANAGER = 'slipway';
 
@@ -117,30 +118,4 @@ function applyFailure(system: string, object: string, failure: CallFailure, atte
     transient: failure.transient,
     timedOut: failure.kind === 'network' && failure.timedOut,
   });
-}
-
-/** Runs `work` over `items` with at most `limit` at a time, keeping the input order in the result. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  let firstError: unknown;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index] as T);
-      } catch (error: unknown) {
-        if (!failed) firstError = error;
-        failed = true;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed) throw firstError;
-  return results;
 }

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../errors.js';
+import { mapBounded } from '../map-bounded.js';
 
 /**
  * Reading one revision folder of the local solutions layout (examples/solutions/README.md):
@@ -19,6 +20,7 @@ export type RevisionManifest =
 export const MANIFEST_FILE = 'solution.json';
 export const BLUEPRINT_FILE = 'blueprint.json';
 export const PROTO_DIR = 'microservice';
+const PROTO_READS_AT_ONCE = 16;
 
 /** A revision folder and how to name its files in messages. */
 export interface RevisionFolder {
@@ -102,14 +104,15 @@ export async function readProtos(folder: RevisionFolder): Promise<Record<string,
     if (isMissing(error)) return {};
     throw incomplete(folder, PROTO_DIR, 'cannot be listed');
   }
-  const protos: Record<string, string> = {};
-  for (const entry of entries.filter((name) => name.endsWith('.proto')).sort()) {
+  const names = entries.filter((name) => name.endsWith('.proto')).sort();
+  // A pipeline has a proto per node: read them side by side, not one after another.
+  const texts = await mapBounded(names, PROTO_READS_AT_ONCE, async (entry) => {
     const file = `${PROTO_DIR}/${entry}`;
     const text = await readOptional(folder, file);
     if (text === undefined) throw incomplete(folder, file, 'disappeared while being read');
-    protos[entry.slice(0, -'.proto'.length)] = text;
-  }
-  return protos;
+    return text;
+  });
+  return Object.fromEntries(names.map((entry, index) => [entry.slice(0, -'.proto'.length), texts[index] as string]));
 }
 
 /** A model's proto: microservice/<containerName>.proto, else the only .proto there, else none. */
