@@ -79,20 +79,25 @@ export async function runJob(pool: Pool, jobId: string, handler: JobHandler, bas
     signal: cancel.signal,
     async step(name, fn, detail) {
       ctx.checkCancelled();
-      await setStep(pool, jobId, name, 'running');
-      await appendEvent(pool, jobId, 'step.started', name, { step: name });
+      await setStep(pool, jobId, name, 'running', null, { type: 'step.started', message: name, data: { step: name } });
       try {
         const result = await fn();
         const text = detail?.(result) ?? null;
-        await setStep(pool, jobId, name, 'succeeded', text);
-        await appendEvent(pool, jobId, 'step.finished', text ? `${name}: ${text}` : name, { step: name, status: 'succeeded', detail: text });
+        await setStep(pool, jobId, name, 'succeeded', text, {
+          type: 'step.finished',
+          message: text ? `${name}: ${text}` : name,
+          data: { step: name, status: 'succeeded', detail: text },
+        });
         return result;
       } catch (error: unknown) {
         const cancelled = error instanceof JobCancelledError || cancel.signal.aborted;
         const status = cancelled ? 'cancelled' : 'failed';
         const jobError = cancelled ? toJobError(new JobCancelledError()) : toJobError(error);
-        await setStep(pool, jobId, name, status, jobError.message);
-        await appendEvent(pool, jobId, 'step.finished', `${name} ${status}: ${jobError.message}`, { step: name, status, detail: jobError.message });
+        await setStep(pool, jobId, name, status, jobError.message, {
+          type: 'step.finished',
+          message: `${name} ${status}: ${jobError.message}`,
+          data: { step: name, status, detail: jobError.message },
+        });
         throw cancelled ? new JobCancelledError() : error;
       }
     },
@@ -108,8 +113,7 @@ export async function runJob(pool: Pool, jobId: string, handler: JobHandler, bas
   let status: JobStatus;
   let outcome: { result?: unknown; error?: JobError | null };
   try {
-    const state = await heartbeat(pool, jobId, options.workerId);
-    if (state.cancelRequested) cancel.abort(new JobCancelledError());
+    // The claim itself renewed the lease and found no cancellation; the beat above takes it from here.
     await appendEvent(pool, jobId, 'job.started', `${job.kind} started${job.attempts > 1 ? ` (attempt ${job.attempts})` : ''}`, { attempt: job.attempts });
     const result = await handler.run(ctx);
     status = result.status;
