@@ -22,6 +22,7 @@ export function simulatedCluster(kubeconfig: SafeKubeconfig, nodesPerCluster: nu
     readLogs: unused,
     readObject: unused,
     requestCount: () => 0,
+    preconnect: () => undefined,
     close: () => undefined,
   };
 }

@@ -14,16 +14,20 @@ import {
   type Middleware,
   type RequestContext,
   type ResponseContext,
+  type SecurityAuthentication,
   type User,
   type V1APIResource,
   type V1APIResourceList,
+  wrapHttpLibrary,
 } from '@kubernetes/client-node';
+import { ApiServerHttp } from './http2.js';
 import type { SafeKubeconfig } from '../../domain/kubeconfig.js';
 
 /**
- * The HTTP side of the cluster client: a minimal KubeConfig built from the sanitised kube config
- * only (never from the user's text), one keep-alive agent per client, a timeout on every request,
- * and a request counter (the apply benchmark reports round trips).
+ * The HTTP side of the cluster client, built from the sanitised kube config only (never from the
+ * user's text): one TLS context, HTTP/2 to servers that offer it and one keep-alive agent for
+ * those that do not (http2.ts), the credentials on every request, a timeout on every request, and
+ * a request counter (the apply benchmark reports round trips).
  */
 
 const CONTEXT = 'slipway';
@@ -61,20 +65,46 @@ function userOf(safe: SafeKubeconfig): User {
 }
 
 /**
- * The stock client makes a new agent (a new TCP + TLS handshake) for every request; one
- * keep-alive agent with the same TLS material saves those round trips. certificate checks stay
- * on unless the (admin-allowed) kube config turned them off, whatever NODE_TLS_REJECT_UNAUTHORIZED says.
+ * The kube config's credentials on each request. Client certificates travel in the TLS context
+ * (of the agent and of the HTTP/2 connection alike); a token or a user name and password become
+ * the Authorization header. The client library's own KubeConfig authentication would also build a
+ * new agent for every request, which the transport replaces anyway.
  */
-function createAgent(safe: SafeKubeconfig, maxSockets: number): http.Agent {
-  if (safe.server.startsWith('http:')) return new http.Agent({ keepAlive: true, maxSockets });
+function credentialsOf(safe: SafeKubeconfig): SecurityAuthentication {
+  const auth = safe.auth;
+  const header =
+    auth.kind === 'token'
+      ? `Bearer ${auth.token}`
+      : auth.kind === 'basic'
+        ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+        : undefined;
+  return {
+    getName: () => 'slipway kube config credentials',
+    applySecurityAuthentication: (context: RequestContext) => {
+      if (header !== undefined) context.setHeaderParam('Authorization', header);
+    },
+  };
+}
+
+function createSecureContext(safe: SafeKubeconfig): tls.SecureContext {
   const fromBase64 = (data: string | undefined): Buffer | undefined =>
     data === undefined ? undefined : Buffer.from(data, 'base64');
   // One secure context for every connection: given as cert/key/ca options instead, Node parses
   // the key and certificates again for each new connection (milliseconds of CPU each).
-  const secureContext = tls.createSecureContext({
+  return tls.createSecureContext({
     ...(safe.caData !== undefined ? { ca: fromBase64(safe.caData) } : {}),
     ...(safe.auth.kind === 'clientCert' ? { cert: fromBase64(safe.auth.certData), key: fromBase64(safe.auth.keyData) } : {}),
   });
+}
+
+/**
+ * For HTTP/1.1 servers: the stock client makes a new agent (a new TCP + TLS handshake) for every
+ * request; one keep-alive agent with the same TLS material saves those round trips. Certificate
+ * checks stay on unless the (admin-allowed) kube config turned them off, whatever
+ * NODE_TLS_REJECT_UNAUTHORIZED says.
+ */
+function createAgent(safe: SafeKubeconfig, secureContext: tls.SecureContext, maxSockets: number): http.Agent {
+  if (safe.server.startsWith('http:')) return new http.Agent({ keepAlive: true, maxSockets });
   return new https.Agent({
     keepAlive: true,
     maxSockets,
@@ -166,12 +196,25 @@ export interface Transport {
   readonly apps: AppsV1Api;
   /** HTTP requests sent so far (discovery included). */
   requestCount(): number;
+  /** Opens the connection ahead of the first request (a failure is reported by that request). */
+  preconnect(): void;
+  /** `h2` or `http/1.1` once the first request told which the server speaks. */
+  protocol(): 'h2' | 'http/1.1' | undefined;
   close(): void;
 }
 
 export function createTransport(safe: SafeKubeconfig, options: TransportOptions): Transport {
   const kc = buildKubeConfig(safe);
-  const agent = createAgent(safe, options.maxSockets);
+  const secureContext = createSecureContext(safe);
+  const agent = createAgent(safe, secureContext, options.maxSockets);
+  // HTTP/2 when the server offers it; the agent above serves HTTP/1.1 otherwise.
+  const httpApi = new ApiServerHttp({
+    server: new URL(safe.server),
+    secureContext,
+    rejectUnauthorized: !safe.insecureSkipTlsVerify,
+    ...(safe.tlsServerName !== undefined ? { tlsServerName: safe.tlsServerName } : {}),
+    connectTimeoutMs: options.requestTimeoutMs,
+  });
   let requests = 0;
   // One middleware only: the generated client reverses the middleware array in place on every response.
   const middleware: Middleware = {
@@ -185,7 +228,8 @@ export function createTransport(safe: SafeKubeconfig, options: TransportOptions)
   };
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration(safe.server, {}),
-    authMethods: { default: kc },
+    authMethods: { default: credentialsOf(safe) },
+    httpApi: wrapHttpLibrary(httpApi),
     promiseMiddleware: [middleware],
   });
   return {
@@ -194,6 +238,11 @@ export function createTransport(safe: SafeKubeconfig, options: TransportOptions)
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
     requestCount: () => requests,
-    close: () => agent.destroy(),
+    preconnect: () => httpApi.preconnect(),
+    protocol: () => httpApi.negotiated(),
+    close: () => {
+      httpApi.close();
+      agent.destroy();
+    },
   };
 }

@@ -79,6 +79,8 @@ export function deployHandler(deps: DeployDeps): JobHandler {
       const { deploymentId, deployment, kubeconfig } = await openDeployment(deps, ctx);
       await updateDeployment(deps.pool, deploymentId, { status: 'running', error: null });
       const cluster = deps.connectCluster(kubeconfig);
+      // The TLS handshake happens while the solution is fetched and rendered.
+      cluster.preconnect();
       const namespace = deployment.namespace;
       try {
         const solution = await ctx.step('fetch solution', () => deps.solutionSource.getSolution(deployment.solutionId, deployment.revisionId), (s) => `${s.name} (${s.kind})`);

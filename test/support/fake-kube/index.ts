@@ -31,9 +31,9 @@
  * never contacted), protobuf, exec/attach/port-forward, and most of the validation a real server
  * does. Server-side apply tracks field ownership only per apply manager, not for updates.
  */
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
 import { Admission } from './admission.js';
 import type { ApiContext } from './commit.js';
@@ -137,7 +137,7 @@ function kubeconfigYaml(url: string, caPem: string, certPem: string, keyPem: str
   });
 }
 
-async function listen(server: Server): Promise<AddressInfo> {
+async function listen(server: Http2SecureServer): Promise<AddressInfo> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -189,15 +189,25 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   }
   (options.nodes ?? [{ name: 'node-1', internalIP: '10.0.0.11' }]).forEach((node, index) => putObject(nodeObject(node, index)));
 
-  const server = createServer(
-    { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: true },
-    (request, response) => {
+  // HTTP/2 and HTTP/1.1 (ALPN), as a kube-apiserver: kubectl and Slipway speak h2, the client
+  // library's watch and log streams HTTP/1.1. The compatibility API gives both the http module's
+  // request and response.
+  const server = createSecureServer(
+    { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: true, allowHTTP1: true },
+    (h2request, h2response) => {
+      const request = h2request as unknown as IncomingMessage;
+      const response = h2response as unknown as ServerResponse;
       router.handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
         response.end(`fake-kube: ${error instanceof Error ? error.message : String(error)}`);
       });
     },
   );
+  const connections = new Set<Socket>();
+  server.on('secureConnection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   const info = await listen(server);
   address = `127.0.0.1:${info.port}`;
   const url = `https://${address}`;
@@ -241,7 +251,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       watches.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        for (const socket of connections) socket.destroy();
       });
     },
   };
