@@ -41,6 +41,8 @@ export interface Config {
   cds: { url: string; user: string | undefined; password: string | undefined } | undefined;
   nexus: { url: string; user: string | undefined; password: string | undefined } | undefined;
   upstreamTimeoutMs: number;
+  /** How long a fetched solution revision is kept in memory (0: not at all). */
+  solutionCacheMs: number;
   orchestratorImage: string;
   imagePullSecret: string | undefined;
   sharedFolderSize: string;
@@ -137,7 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
       return undefined;
     }
   };
-  const duration = (name: string, fallbackMs: number): number => {
+  const duration = (name: string, fallbackMs: number, options: { zeroAllowed?: boolean } = {}): number => {
     const value = str(name);
     if (value === undefined) return fallbackMs;
     const match = /^([0-9]+)(ms|s|m|h)?$/.exec(value);
@@ -147,7 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
     const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
     const ms = Number(match[1]) * factor;
-    if (ms <= 0) problems.push(`${name}="${value}" must be greater than zero`);
+    if (ms <= 0 && !options.zeroAllowed) problems.push(`${name}="${value}" must be greater than zero`);
     return ms;
   };
 
@@ -243,6 +245,7 @@ export function loadConfig(env: Env = process.env): Config {
     cds: cdsUrl ? { url: cdsUrl, user: str('CDS_USER'), password: env.CDS_PASSWORD } : undefined,
     nexus: nexusUrl ? { url: nexusUrl, user: str('NEXUS_USER'), password: env.NEXUS_PASSWORD } : undefined,
     upstreamTimeoutMs: duration('UPSTREAM_TIMEOUT', 15_000),
+    solutionCacheMs: duration('SOLUTION_CACHE', 60_000, { zeroAllowed: true }),
     orchestratorImage: str('ORCHESTRATOR_IMAGE') ?? DEFAULT_ORCHESTRATOR_IMAGE,
     imagePullSecret,
     sharedFolderSize,

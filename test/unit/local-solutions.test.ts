@@ -5,7 +5,7 @@ import { loadSync, type PackageDefinition, type ProtobufTypeDefinition, type Ser
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CdsSolutionSource } from '../../src/adapters/cds/cds-solution-source.js';
 import { LocalSolutionSource } from '../../src/adapters/local-solutions/local-solution-source.js';
-import { bundledExamplesDir, createSolutionSource, createSolutionSources, LayeredSolutionSource } from '../../src/adapters/solution-source.js';
+import { bundledExamplesDir, CachedSolutionSource, createSolutionSource, createSolutionSources, LayeredSolutionSource } from '../../src/adapters/solution-source.js';
 import { loadConfig } from '../../src/config.js';
 import type { PipelineSolution } from '../../src/domain/solution.js';
 import { AppError, NotFoundError, ValidationError } from '../../src/errors.js';
@@ -195,17 +195,87 @@ describe('LocalSolutionSource', () => {
 });
 
 describe('createSolutionSource', () => {
-  it('builds a local source over SOLUTIONS_DIR and the bundled examples', () => {
+  it('builds a local source over SOLUTIONS_DIR and the bundled examples, cached unless SOLUTION_CACHE=0', () => {
     const source = createSolutionSource(loadConfig({ SOLUTIONS_DIR: writable }));
-    expect(source).toBeInstanceOf(LocalSolutionSource);
-    expect((source as LocalSolutionSource).dirs).toEqual([writable, examplesDir()]);
+    expect(source).toBeInstanceOf(CachedSolutionSource);
+    const inner = (source as CachedSolutionSource).inner;
+    expect(inner).toBeInstanceOf(LocalSolutionSource);
+    expect((inner as LocalSolutionSource).dirs).toEqual([writable, examplesDir()]);
+    expect(createSolutionSource(loadConfig({ SOLUTIONS_DIR: writable, SOLUTION_CACHE: '0' }))).toBeInstanceOf(LocalSolutionSource);
   });
 
   it('builds CDS behind the local folders when CDS is configured, so imports deploy too', () => {
-    const config = loadConfig({ CDS_URL: 'http://cds-service:8000/ccds', NEXUS_URL: 'http://nexus:8081/repository/acumos' });
+    const config = loadConfig({ CDS_URL: 'http://cds-service:8000/ccds', NEXUS_URL: 'http://nexus:8081/repository/acumos', SOLUTION_CACHE: '0' });
     const { source, local } = createSolutionSources(config);
     expect(source).toBeInstanceOf(LayeredSolutionSource);
     expect(local).toBeInstanceOf(LocalSolutionSource);
     expect(createSolutionSource(config)).toBeInstanceOf(LayeredSolutionSource);
+  });
+
+  it('refuses a SOLUTION_CACHE that is not a duration', () => {
+    expect(() => loadConfig({ SOLUTION_CACHE: 'a while' })).toThrow(/SOLUTION_CACHE="a while" must be a duration/);
+  });
+});
+
+describe('CachedSolutionSource', () => {
+  /** A solution source double that counts its fetches and can be told to fail. */
+  function countingSource() {
+    const calls: string[] = [];
+    let failNext = false;
+    const source = {
+      calls,
+      failNext: () => void (failNext = true),
+      async getSolution(solutionId: string, revisionId: string) {
+        calls.push(`${solutionId}/${revisionId}`);
+        if (failNext) {
+          failNext = false;
+          throw new NotFoundError(`Solution ${solutionId} not found`, 'solution_not_found');
+        }
+        return { kind: 'model' as const, solutionId, revisionId, name: `n-${calls.length}`, containerName: 'm', image: 'registry.example.org/m:1' };
+      },
+    };
+    return source;
+  }
+
+  it('fetches a revision once within its lifetime and again after it', async () => {
+    let now = 1_000;
+    const inner = countingSource();
+    const cache = new CachedSolutionSource(inner, { ttlMs: 60_000, now: () => now });
+    const first = await cache.getSolution('s', '1');
+    now += 59_999;
+    expect(await cache.getSolution('s', '1')).toEqual(first);
+    expect(inner.calls).toEqual(['s/1']);
+    now += 1;
+    expect((await cache.getSolution('s', '1')).name).toBe('n-2');
+    await cache.getSolution('s', '2');
+    expect(inner.calls).toEqual(['s/1', 's/1', 's/2']);
+  });
+
+  it('keeps no failure: the next call asks again', async () => {
+    const inner = countingSource();
+    const cache = new CachedSolutionSource(inner, { ttlMs: 60_000 });
+    inner.failNext();
+    await expect(cache.getSolution('s', '1')).rejects.toBeInstanceOf(NotFoundError);
+    expect((await cache.getSolution('s', '1')).solutionId).toBe('s');
+    expect(inner.calls).toEqual(['s/1', 's/1']);
+  });
+
+  it('gives every caller its own copy', async () => {
+    const cache = new CachedSolutionSource(countingSource(), { ttlMs: 60_000 });
+    const first = await cache.getSolution('s', '1');
+    first.name = 'changed by a caller';
+    expect((await cache.getSolution('s', '1')).name).toBe('n-1');
+  });
+
+  it('shares one fetch between callers asking at once, and forgets the oldest beyond maxEntries', async () => {
+    const inner = countingSource();
+    const cache = new CachedSolutionSource(inner, { ttlMs: 60_000, maxEntries: 2 });
+    const [a, b] = await Promise.all([cache.getSolution('s', '1'), cache.getSolution('s', '1')]);
+    expect(a).toEqual(b);
+    expect(inner.calls).toEqual(['s/1']);
+    await cache.getSolution('s', '2');
+    await cache.getSolution('s', '3');
+    await cache.getSolution('s', '1');
+    expect(inner.calls).toEqual(['s/1', 's/2', 's/3', 's/1']);
   });
 });
