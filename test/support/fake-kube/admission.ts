@@ -122,7 +122,7 @@ export class Admission {
     const used = new Set<number>();
     const services = this.findResource('Service');
     if (!services) return used;
-    for (const service of this.store.peek(services)) {
+    for (const service of this.store.scan(services)) {
       if (service.metadata.namespace === except.metadata.namespace && service.metadata.name === except.metadata.name) continue;
       for (const port of asArray(readPath(service, 'spec.ports'))) {
         const nodePort = asNumber(asRecord(port).nodePort);

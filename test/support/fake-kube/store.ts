@@ -66,9 +66,17 @@ export class ObjectStore {
       if (namespace !== undefined && resource.namespaced && entry.object.metadata.namespace !== namespace) continue;
       result.push(entry.object);
     }
-    return result.sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`),
-    );
+    // Byte order of namespace/name, as etcd keys sort on a real server (and far cheaper than localeCompare).
+    const sortKey = (object: KubeObject): string => `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`;
+    return result
+      .map((object) => ({ object, key: sortKey(object) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map((entry) => entry.object);
+  }
+
+  /** Like `peek`, unsorted: for scans that do not care about order. */
+  *scan(resource: ResourceType): Iterable<KubeObject> {
+    for (const entry of this.byResource.get(resourceId(resource))?.values() ?? []) yield entry.object;
   }
 
   /** Every stored object with its resource type. */
