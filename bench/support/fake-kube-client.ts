@@ -6,7 +6,10 @@ export interface RemoteFakeKube {
   kubeconfig: string;
   setLatency(ms: number): Promise<void>;
   reset(): Promise<void>;
-  count(): Promise<{ requests: number; patches: number }>;
+  /** Requests received (up to `until`, epoch ms, when given). */
+  count(until?: number): Promise<{ requests: number; patches: number }>;
+  /** Removes the namespace and its objects at once. */
+  purge(namespace: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,7 +31,8 @@ export async function startRemoteFakeKube(): Promise<RemoteFakeKube> {
     kubeconfig,
     setLatency: async (ms) => void (await ask(`latency ${ms}`)),
     reset: async () => void (await ask('reset')),
-    count: async () => JSON.parse(await ask('count')) as { requests: number; patches: number },
+    purge: async (namespace) => void (await ask(`purge ${namespace}`)),
+    count: async (until) => JSON.parse(await ask(until === undefined ? 'count' : `count ${until}`)) as { requests: number; patches: number },
     close: async () => {
       child.stdin!.end();
       await new Promise((resolve) => child.once('exit', resolve));
