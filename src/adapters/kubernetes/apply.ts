@@ -38,6 +38,25 @@ export interface ApplyResult {
   retries: number;
 }
 
+/**
+ * Requests of a wave that start in one turn of the event loop. Started all at once, fifty
+ * requests are all prepared (serialised, framed, encrypted) before the first goes on the wire, so
+ * the API server sees none of them until the last is ready; a few per turn put the first on the
+ * wire at once, and the server works on them while the rest are prepared.
+ */
+const REQUESTS_PER_TURN = 8;
+
+/** Resolves the first `perTurn` calls at once, the next `perTurn` one turn of the event loop later, and so on. */
+export function pacer(perTurn: number): () => Promise<void> {
+  let turn: Promise<void> = Promise.resolve();
+  let calls = 0;
+  return () => {
+    if (calls > 0 && calls % perTurn === 0) turn = turn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    calls += 1;
+    return turn;
+  };
+}
+
 /** `Deployment/classifier`: how messages name an object. */
 export function describeObject(object: KubernetesObject): string {
   return `${object.kind ?? 'Object'}/${object.metadata?.name ?? '(unnamed)'}`;
@@ -59,7 +78,9 @@ export async function applyWaves(
   // Every wave's discovery up front and at once, instead of one round trip before each wave.
   await transport.objects.discover(waves.flat().map((object) => ({ apiVersion: object.apiVersion ?? 'v1', kind: object.kind ?? '' }))).catch(() => undefined);
   for (const wave of waves) {
+    const paced = pacer(REQUESTS_PER_TURN);
     const results = await mapBounded(wave, Math.max(1, options.concurrency), async (object) => {
+      await paced();
       const result = await applyObject(transport, policy, object, options);
       options.onApplied?.(object, result);
       return result;
