@@ -95,9 +95,9 @@ export class ClusterController {
   private async step(): Promise<void> {
     this.finishNamespaceDeletions();
     this.establishCrds();
-    this.deployments.tick();
+    await this.deployments.tick();
     await this.jobs.tick();
-    this.pods.tick();
+    await this.pods.tick();
     this.bindClaims();
   }
 

@@ -1,9 +1,10 @@
 /**
  * A fake Kubernetes API server — a TEST DOUBLE, never a cluster.
  *
- * The real `@kubernetes/client-node` talks to it over HTTPS with client-certificate
- * authentication (a throw-away CA, server and client certificates made with `openssl` at start),
- * using the kube config in `kubeconfig`.
+ * The real `@kubernetes/client-node` (and kubectl) talk to it over HTTPS — HTTP/2 or HTTP/1.1,
+ * chosen by ALPN as with a kube-apiserver — with client-certificate authentication (a throw-away
+ * CA, server and client certificates made with `openssl` at start), using the kube config in
+ * `kubeconfig`.
  *
  * What it simulates:
  * - discovery (`/version`, `/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`) for core/v1
@@ -17,7 +18,8 @@
  *   deletecollection, dryRun=All, `Status` errors worded like the real server's (404, 409
  *   AlreadyExists/Conflict, 422 Invalid for bad names and a few spec rules, 403 in a
  *   terminating namespace, 400 for mismatched names/namespaces);
- * - a control loop (every `tickMs`, 50 ms by default): Deployments get pods that become Ready and
+ * - a control loop (every `tickMs`, 50 ms by default, its work in short slices so that it does
+ *   not hold API requests up, as the separate controller processes of a cluster do not): Deployments get pods that become Ready and
  *   a status with the real conditions; Jobs run one pod and complete or fail; Services get a
  *   clusterIP and unique node ports (kept across applies); claims bind; Events are written the
  *   way kubelet, scheduler and controllers write them;

@@ -9,7 +9,7 @@ import type { EventRecorder } from './events.js';
 import type { Faults } from './faults.js';
 import type { LogBook } from './logs.js';
 import type { ObjectStore } from './store.js';
-import { asArray, asNumber, asRecord, asString, nowIso, readPath, type KubeObject, type ResourceType } from './types.js';
+import { asArray, asNumber, asRecord, asString, nowIso, readPath, TimeSlice, type KubeObject, type ResourceType } from './types.js';
 
 const CRASH_RESTART_TICKS = 4;
 const PULL_CYCLE_TICKS = 6;
@@ -47,10 +47,15 @@ export class PodSimulator {
     private readonly placement: () => NodePlacement,
   ) {}
 
-  tick(): void {
+  async tick(): Promise<void> {
+    const slice = new TimeSlice();
     const live = new Set<string>();
     // The stored pods themselves (no copies): advancing a pod writes a new object, never this one.
-    for (const pod of this.store.peek(this.pods)) {
+    // Between slices the API may have changed or removed a pod: each is read again when its turn comes.
+    for (const listed of this.store.peek(this.pods)) {
+      await slice.pause();
+      const pod = this.store.peekOne(this.pods, listed.metadata.namespace, listed.metadata.name ?? '');
+      if (pod === undefined) continue;
       const uid = pod.metadata.uid ?? '';
       live.add(uid);
       const phase = readPath(pod, 'status.phase');

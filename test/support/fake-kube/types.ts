@@ -147,3 +147,19 @@ export function readPath(object: unknown, path: string): unknown {
   }
   return current;
 }
+
+/**
+ * Controller work in slices: after `budgetMs` of it, `pause()` lets the event loop answer the API
+ * requests that arrived meanwhile. On a real cluster the controllers, the scheduler and the
+ * kubelets are other processes and never hold the API server up; here they share its thread.
+ */
+export class TimeSlice {
+  private started = performance.now();
+  constructor(private readonly budgetMs = 2) {}
+
+  async pause(): Promise<void> {
+    if (performance.now() - this.started < this.budgetMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.started = performance.now();
+  }
+}

@@ -16,7 +16,7 @@ import type { Admission } from './admission.js';
 import type { EventRecorder } from './events.js';
 import type { Faults } from './faults.js';
 import type { ObjectStore } from './store.js';
-import { asNumber, asRecord, asString, asStringMap, asArray, nowIso, readPath, type KubeObject, type ResourceType } from './types.js';
+import { asNumber, asRecord, asString, asStringMap, asArray, nowIso, readPath, TimeSlice, type KubeObject, type ResourceType } from './types.js';
 
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -73,11 +73,16 @@ export class DeploymentController {
     private readonly events: EventRecorder,
   ) {}
 
-  tick(): void {
-    // Read-only scan: reconcile writes new objects, it never changes the stored ones.
-    const deployments = this.store.peek(this.types.deployments);
-    for (const deployment of deployments) this.reconcile(deployment);
-    const live = new Set(deployments.map((d) => d.metadata.uid));
+  async tick(): Promise<void> {
+    const slice = new TimeSlice();
+    // Read-only scan: reconcile writes new objects, it never changes the stored ones. Between
+    // slices the API may have changed or removed a Deployment: each is read again when its turn comes.
+    for (const listed of this.store.peek(this.types.deployments)) {
+      const deployment = this.store.peekOne(this.types.deployments, listed.metadata.namespace, listed.metadata.name ?? '');
+      if (deployment !== undefined) this.reconcile(deployment);
+      await slice.pause();
+    }
+    const live = new Set(this.store.peek(this.types.deployments).map((d) => d.metadata.uid));
     for (const [key, uid] of this.replicaSetUids) {
       const deploymentUid = key.split('/')[0];
       if (live.has(deploymentUid)) continue;
