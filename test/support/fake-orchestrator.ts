@@ -16,6 +16,8 @@ import { loadOrchestratorService } from '../../src/adapters/orchestrator/proto.j
 export interface FakeOrchestratorOptions {
   /** Start as if someone else's initialize were in progress; it finishes after this many get_status calls. */
   initializingForStatusCalls?: number;
+  /** Port on 127.0.0.1 to listen on; one chosen by the system when omitted. */
+  port?: number;
 }
 
 export interface FakeOrchestratorCall {
@@ -128,7 +130,7 @@ export async function startFakeOrchestrator(options: FakeOrchestratorOptions = {
   const server = new grpc.Server();
   server.addService(loadOrchestratorService(), implementation);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
       if (error !== null) reject(error);
       else resolve(boundPort);
     });
