@@ -1,5 +1,5 @@
 /**
- * Drives one provisioner step to its end: call, wait `retryAfterMs` plus 0–25 % jitter (as
+ * Drives one provisioner step to its end: call, wait `retryAfterMs` ± 10 % jitter (as
  * Metal3 requeues), call again, until the step is done, fails, runs out of time or is cancelled.
  * Thrown errors (Ironic unreachable) are retried with backoff a bounded number of times in a row.
  */
@@ -70,9 +70,13 @@ export async function pollStep(
   }
 }
 
-/** `ms` plus 0–25 %, so hosts started together do not poll Ironic in lock step. */
+/**
+ * `ms` give or take 10 %, so hosts started together do not poll Ironic in lock step. Centred on
+ * `ms` (a poll interval, never a server's minimum): a jitter that only adds would make every
+ * host notice each transition 12 % later on average, which the Ironic benchmark showed.
+ */
 export function withJitter(ms: number, random: () => number): number {
-  return Math.round(ms * (1 + 0.25 * random()));
+  return Math.round(ms * (0.9 + 0.2 * random()));
 }
 
 /** False when the signal aborted (before or during the sleep). */
