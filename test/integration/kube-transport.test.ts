@@ -26,6 +26,8 @@ interface StandIn {
   seen: Seen[];
   /** TLS connections accepted so far. */
   connections: number;
+  /** The most requests it was answering at once. */
+  mostAtOnce: number;
   /** Drops every open connection (as a restarting API server would). */
   dropConnections(): void;
   close(): Promise<void>;
@@ -40,14 +42,19 @@ const NODE_LIST = {
 
 let tls: TlsMaterial;
 
-async function startStandIn(protocols: 'h2' | 'http/1.1'): Promise<StandIn> {
+async function startStandIn(protocols: 'h2' | 'http/1.1', maxConcurrentStreams?: number): Promise<StandIn> {
   const seen: Seen[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
+  let inFlight = 0;
+  let mostAtOnce = 0;
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     seen.push({ httpVersion: request.httpVersion, authorization: request.headers.authorization, path: request.url ?? '' });
+    inFlight += 1;
+    mostAtOnce = Math.max(mostAtOnce, inFlight);
     // A little latency, so that a burst really is concurrent.
     setTimeout(() => {
+      inFlight -= 1;
       const body = JSON.stringify(NODE_LIST);
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       response.end(body);
@@ -56,7 +63,7 @@ async function startStandIn(protocols: 'h2' | 'http/1.1'): Promise<StandIn> {
   const options = { key: tls.serverKeyPem, cert: tls.serverCertPem };
   const server =
     protocols === 'h2'
-      ? http2.createSecureServer({ ...options, allowHTTP1: true }, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
+      ? http2.createSecureServer({ ...options, allowHTTP1: true, ...(maxConcurrentStreams ? { settings: { maxConcurrentStreams } } : {}) }, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
       : https.createServer(options, handler);
   server.on('secureConnection', (socket: Socket) => {
     connections += 1;
@@ -70,6 +77,9 @@ async function startStandIn(protocols: 'h2' | 'http/1.1'): Promise<StandIn> {
     seen,
     get connections() {
       return connections;
+    },
+    get mostAtOnce() {
+      return mostAtOnce;
     },
     dropConnections: () => {
       for (const socket of sockets) socket.destroy();
@@ -115,6 +125,21 @@ describe('the cluster client speaks HTTP/2 when the API server offers it', () =>
     expect(burst).toHaveLength(40);
     expect(new Set(burst.map((s) => s.httpVersion))).toEqual(new Set(['2.0']));
     client.close();
+  });
+
+  it('keeps to the number of streams the server allows at once, on one connection', async () => {
+    const narrow = await startStandIn('h2', 4);
+    try {
+      const client = createClusterClient(kubeconfigFor(narrow.url, TOKEN), { retry: FAST_RETRY });
+      const answers = await Promise.all(Array.from({ length: 20 }, () => client.listNodeAddresses()));
+      expect(answers).toHaveLength(20);
+      expect(narrow.seen).toHaveLength(20);
+      expect(narrow.mostAtOnce).toBeLessThanOrEqual(4);
+      expect(narrow.connections).toBe(1);
+      client.close();
+    } finally {
+      await narrow.close();
+    }
   });
 
   it('falls back to HTTP/1.1 for a server without HTTP/2', async () => {

@@ -40,7 +40,6 @@ export class ApiServerHttp implements PromiseHttpLibrary {
   private session: http2.ClientHttp2Session | undefined;
   private connecting: Promise<http2.ClientHttp2Session | undefined> | undefined;
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
   private closed = false;
 
   constructor(private readonly options: Http2Options) {
@@ -50,11 +49,11 @@ export class ApiServerHttp implements PromiseHttpLibrary {
   async send(request: RequestContext): Promise<ResponseContext> {
     const session = await this.h2Session(request);
     if (session === undefined) return this.http1.send(request).toPromise();
-    await this.acquire(session, request);
+    this.begin(session);
     try {
       return await this.exchange(session, request);
     } finally {
-      this.release(session);
+      this.end(session);
     }
   }
 
@@ -135,22 +134,18 @@ export class ApiServerHttp implements PromiseHttpLibrary {
     });
   }
 
-  /** At most as many streams at once as the server allows (SETTINGS_MAX_CONCURRENT_STREAMS). */
-  private async acquire(session: http2.ClientHttp2Session, request: RequestContext): Promise<void> {
-    const limit = (): number => session.remoteSettings.maxConcurrentStreams ?? 100;
-    while (this.active >= limit()) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-      request.getSignal()?.throwIfAborted();
-    }
+  /**
+   * Counts the requests in flight: the connection keeps the process alive only while one is.
+   * (More streams than the server allows at once wait in nghttp2's queue, not here.)
+   */
+  private begin(session: http2.ClientHttp2Session): void {
     this.active += 1;
-    // The connection keeps the process alive only while a request is in flight.
     if (this.active === 1) session.ref();
   }
 
-  private release(session: http2.ClientHttp2Session): void {
+  private end(session: http2.ClientHttp2Session): void {
     this.active -= 1;
     if (this.active === 0 && !session.destroyed) session.unref();
-    this.waiting.shift()?.();
   }
 
   private exchange(session: http2.ClientHttp2Session, request: RequestContext): Promise<ResponseContext> {
@@ -167,7 +162,7 @@ export class ApiServerHttp implements PromiseHttpLibrary {
     if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
     const signal = request.getSignal();
     return new Promise((resolve, reject) => {
-      signal?.throwIfAborted();
+      if (signal?.aborted) return reject(new AbortError(`request to ${request.getUrl()} was aborted`));
       let stream: http2.ClientHttp2Stream;
       try {
         stream = session.request(headers, { endStream: body === undefined, ...(signal !== undefined ? { signal } : {}) });
