@@ -70,11 +70,6 @@ export class ApiServerHttp implements PromiseHttpLibrary {
     this.connecting.catch(() => undefined);
   }
 
-  /** Which protocol the server spoke, once known (for tests and diagnostics). */
-  negotiated(): Protocol | undefined {
-    return this.protocol;
-  }
-
   close(): void {
     this.closed = true;
     this.session?.destroy();

@@ -198,8 +198,6 @@ export interface Transport {
   requestCount(): number;
   /** Opens the connection ahead of the first request (a failure is reported by that request). */
   preconnect(): void;
-  /** `h2` or `http/1.1` once the first request told which the server speaks. */
-  protocol(): 'h2' | 'http/1.1' | undefined;
   close(): void;
 }
 
@@ -239,7 +237,6 @@ export function createTransport(safe: SafeKubeconfig, options: TransportOptions)
     apps: new AppsV1Api(configuration),
     requestCount: () => requests,
     preconnect: () => httpApi.preconnect(),
-    protocol: () => httpApi.negotiated(),
     close: () => {
       httpApi.close();
       agent.destroy();
