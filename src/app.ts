@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -21,6 +22,7 @@ import { grapheneRoutes } from './http/graphene/routes.js';
 import { deploymentRoutes } from './http/deployments/routes.js';
 import { solutionRoutes } from './http/solutions/routes.js';
 import { homeRoutes } from './http/home/routes.js';
+import { assetRoutes } from './http/assets/routes.js';
 import { DeploymentService } from './services/deployments/service.js';
 import { DeploymentLifecycle } from './services/deployments/lifecycle.js';
 import type { Listener } from './adapters/db/listener.js';
@@ -71,6 +73,31 @@ export interface AppDeps {
   connectCluster: (kubeconfig: SafeKubeconfig) => ClusterClient;
 }
 
+/**
+ * Headers for every answer, set by @fastify/helmet: the pages load scripts and styles only from
+ * /assets (nothing inline), post forms only here, and may not be framed; no Referer leaves a page,
+ * since a page's address can carry the Graphene token (`?jwtToken=`).
+ */
+const SECURITY_HEADERS = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' as const },
+  referrerPolicy: { policy: 'no-referrer' as const },
+};
+
 /** Builds the HTTP application: plugins, then routes. The server and the tests build it alike. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
@@ -90,10 +117,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await app.register(cookie);
+  await app.register(helmet, SECURITY_HEADERS);
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
   await app.register(multipart, { limits: { fileSize: 1024 * 1024, files: 1, fields: 20 } });
   await app.register(swagger, { openapi: openApiInfo(config.basePath) });
-  await app.register(swaggerUi, { routePrefix: `${config.basePath}/docs` });
+  await app.register(swaggerUi, {
+    routePrefix: `${config.basePath}/docs`,
+    // Swagger UI sets inline styles from its script; only its own pages get that allowance.
+    transformStaticCSP: (header: string) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  });
 
   const authenticator = createAuthenticator({ key: deps.jwtKey, basePath: config.basePath, adminRoles: config.adminRoles });
   app.decorate('authenticate', async (request, reply) => {
@@ -116,9 +148,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
       await healthRoutes(api, deps);
       await homeRoutes(api, deps);
+      await assetRoutes(api);
       registerIdempotency(api, deps.pool);
       await grapheneRoutes(api, { ...deps, deployments, clusters });
-      await deploymentRoutes(api, { ...deps, deployments, lifecycle });
+      await deploymentRoutes(api, { ...deps, deployments, lifecycle, clusters });
       await jobRoutes(api, deps);
       await auditRoutes(api, deps);
       await siteRoutes(api, { sites, config });

@@ -1,9 +1,11 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './adapters/db/embedded.js';
 import { createPool, type Pool } from './adapters/db/pool.js';
 import { migrate } from './adapters/db/migrate.js';
 import { createSecretBox, loadEncryptionKey } from './adapters/crypto/secret-box.js';
+import { ensureGeneratedSecret } from './adapters/crypto/generated-secret.js';
 import { createSolutionSources } from './adapters/solution-source.js';
 import { createClusterClient } from './adapters/kubernetes/cluster-client.js';
 import { connectOrchestrator } from './adapters/orchestrator/client.js';
@@ -55,7 +57,11 @@ export interface RuntimeOverrides {
   packageInstaller?: InstallerFactory;
 }
 
-export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+/** Where the embedded setup keeps the callback signing key it made (CALLBACK_SECRET unset). */
+export const CALLBACK_SECRET_FILE = 'callback-secret';
+
+export async function startRuntime(configured: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const config = await withGeneratedSecrets(configured, logger);
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === undefined) {
@@ -139,4 +145,17 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * The embedded setup (no DATABASE_URL) makes what it needs for itself, like the development JWT
+ * secret and the encryption key: without CALLBACK_SECRET, a callback signing key in
+ * `DATA_DIR/callback-secret` (mode 0600). With DATABASE_URL several replicas must share one key,
+ * so CALLBACK_SECRET stays required for callbacks there.
+ */
+export async function withGeneratedSecrets(config: Config, logger: Logger): Promise<Config> {
+  if (config.callbackSecret !== undefined || config.databaseUrl !== undefined) return config;
+  const callbackSecret = await ensureGeneratedSecret(config.dataDir, CALLBACK_SECRET_FILE);
+  logger.info({ file: path.join(config.dataDir, CALLBACK_SECRET_FILE) }, 'callbacks are signed with the generated key in this file (CALLBACK_SECRET is not set)');
+  return { ...config, callbackSecret };
 }

@@ -39,13 +39,4 @@ export interface SolutionSource {
    * source cannot be reached or answers nonsense.
    */
   getSolution(solutionId: string, revisionId: string): Promise<Solution>;
-  /** Sources that can enumerate what they hold (the local one) offer this for the front page. */
-  listSolutions?(): Promise<SolutionSummary[]>;
-}
-
-export interface SolutionSummary {
-  solutionId: string;
-  revisionId: string;
-  name: string;
-  kind: Solution['kind'];
 }

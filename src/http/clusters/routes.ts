@@ -7,6 +7,7 @@ import { requirePrincipal } from '../deployments/routes.js';
 import { ProblemSchema, problemResponses } from '../schemas.js';
 import { JobSummary } from '../sites/schemas.js';
 import type { App } from '../types.js';
+import { clustersPage } from '../views/inventory-pages.js';
 import { ClusterSchema, RegisterClusterInput, ScaleOutInput } from './schemas.js';
 
 /** What the API shows of a cluster: never its kube config. */
@@ -37,6 +38,10 @@ export async function clusterRoutes(app: App, deps: { clusters: ClusterService; 
   app.get('/api/v1/clusters', { preHandler: app.authenticate, schema: { tags: ['clusters'], summary: 'Your clusters (an admin sees all)', response: { 200: Type.Object({ items: Type.Array(ClusterSchema) }), ...problemResponses } } }, async (request) => {
     const { p, admin } = who(request.principal);
     return { items: (await deps.clusters.list(p, admin)).map(clusterView) };
+  });
+  app.get('/clusters', { preHandler: app.authenticate, schema: { hide: true } }, async (request, reply) => {
+    const { p, admin } = who(request.principal);
+    return reply.type('text/html; charset=utf-8').send(clustersPage(await deps.clusters.list(p, admin), base, admin));
   });
   app.get('/api/v1/clusters/:id', { preHandler: app.authenticate, schema: { tags: ['clusters'], summary: 'Read a cluster (never its kube config)', params: IdParams, response: { 200: ClusterSchema, ...problemResponses } } }, async (request) => {
     const { p, admin } = who(request.principal);

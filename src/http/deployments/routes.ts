@@ -8,7 +8,10 @@ import { ProblemSchema, problemResponses } from '../schemas.js';
 import type { App } from '../types.js';
 import { deploymentPage } from '../views/deployment-page.js';
 import { streamEvents } from '../events/stream.js';
-import { DeploymentList, DeploymentSchema, DeployRequest, ListQuery, LogsQuery, LogsResponse, RollbackRequest } from './schemas.js';
+import { DeploymentList, DeploymentSchema, DeployRequest, ListQuery, LogsQuery, LogsResponse, PageListQuery, RollbackForm, RollbackRequest } from './schemas.js';
+import { deploymentsPage } from '../views/deployments-page.js';
+import { dropEmptyQueryValues } from '../page-query.js';
+import type { ClusterService } from '../../services/clusters/service.js';
 import type { Config } from '../../config.js';
 import type { Principal } from '../auth/jwt.js';
 import { UnauthorizedError } from '../../errors.js';
@@ -21,6 +24,7 @@ export function requirePrincipal(principal: Principal | undefined): Principal {
 export interface DeploymentRouteDeps {
   deployments: DeploymentService;
   lifecycle: DeploymentLifecycle;
+  clusters: ClusterService;
   config: Config;
   pool: Pool;
   listener: Listener;
@@ -91,11 +95,11 @@ export async function deploymentRoutes(app: App, deps: DeploymentRouteDeps): Pro
     '/api/v1/deployments/:id/rollback',
     {
       preHandler: [app.authenticate, app.idempotent],
-      schema: { tags: ['deployments'], summary: 'Deploy an earlier revision of this namespace again', params: IdParams, body: Type.Optional(RollbackRequest), response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema, 422: ProblemSchema } },
+      schema: { tags: ['deployments'], summary: 'Deploy an earlier revision of this namespace again (by Graphene revisionId, by toDeploymentId, or the previous succeeded revision)', params: IdParams, body: Type.Optional(RollbackRequest), response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema, 422: ProblemSchema } },
     },
     async (request, reply) => {
       const { p, admin } = who(request.principal);
-      const deployment = await deps.lifecycle.rollback(p, request.params.id, admin, request.body?.toDeploymentId);
+      const deployment = await deps.lifecycle.rollback(p, request.params.id, admin, request.body ?? {});
       return reply.status(202).header('location', location(deployment.id)).send(deployment);
     },
   );
@@ -149,9 +153,31 @@ export async function deploymentRoutes(app: App, deps: DeploymentRouteDeps): Pro
     },
   );
 
+  app.get('/deployments', { preHandler: app.authenticate, preValidation: dropEmptyQueryValues, schema: { hide: true, querystring: PageListQuery } }, async (request, reply) => {
+    const { p, admin } = who(request.principal);
+    const { jwtToken: _token, ...query } = request.query;
+    const [page, solutions, clusters] = await Promise.all([
+      deps.deployments.list(p, admin, query),
+      deps.deployments.deployedSolutions(p, admin),
+      deps.clusters.list(p, admin),
+    ]);
+    const clusterNames = new Map(clusters.flatMap((c) => (c.server ? [[c.server, c.name] as const] : [])));
+    const filter = { ...(query.status ? { status: query.status } : {}), ...(query.solutionId ? { solutionId: query.solutionId } : {}), ...(query.limit ? { limit: query.limit } : {}) };
+    const html = deploymentsPage({ ...page, filter, continued: query.cursor !== undefined, solutions, clusterNames, everyone: admin, now: Date.now() }, deps.config.basePath);
+    return reply.type('text/html; charset=utf-8').send(html);
+  });
+
   app.get('/deployments/:id', { preHandler: app.authenticate, schema: { hide: true, params: IdParams } }, async (request, reply) => {
     const { p, admin } = who(request.principal);
     const deployment = await deps.deployments.get(p, request.params.id, admin);
-    return reply.type('text/html; charset=utf-8').send(deploymentPage(deployment, deps.config.basePath));
+    const history = await deps.deployments.history(p, deployment.id, admin);
+    return reply.type('text/html; charset=utf-8').send(deploymentPage(deployment, deps.config.basePath, history));
+  });
+
+  // The status page's rollback form: the same rollback as the API, answered with the new deployment's page.
+  app.post('/deployments/:id/rollback', { preHandler: app.authenticate, schema: { hide: true, params: IdParams, body: RollbackForm } }, async (request, reply) => {
+    const { p, admin } = who(request.principal);
+    const deployment = await deps.lifecycle.rollback(p, request.params.id, admin, { revisionId: request.body.revisionId });
+    return reply.redirect(`${deps.config.basePath}/deployments/${deployment.id}`, 303);
   });
 }

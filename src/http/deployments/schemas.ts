@@ -76,10 +76,23 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const RollbackRequest = Type.Object(
-  { toDeploymentId: Type.Optional(Type.String({ format: 'uuid', description: 'Default: the latest succeeded deployment of another revision' })) },
+/** The deployments page: the list's filters, and the token as the Graphene entry page takes it. */
+export const PageListQuery = Type.Object(
+  { ...Type.Omit(ListQuery, ['namespace']).properties, jwtToken: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
+
+export const RollbackRequest = Type.Object(
+  {
+    revisionId: Type.Optional({ ...Id, description: "The Graphene revision to go back to: this namespace's latest succeeded deployment of it is deployed again" }),
+    toDeploymentId: Type.Optional(Type.String({ format: 'uuid', description: 'The earlier deployment (of this namespace) to deploy again' })),
+  },
+  { additionalProperties: false, description: 'At most one of revisionId and toDeploymentId; neither: the latest succeeded deployment of another revision than the current one' },
+);
+export type RollbackRequestBody = Static<typeof RollbackRequest>;
+
+/** The status page's rollback form (urlencoded): the revision to go back to. */
+export const RollbackForm = Type.Object({ revisionId: Id }, { additionalProperties: false });
 
 export const LogsQuery = Type.Object(
   {

@@ -6,6 +6,7 @@ import { ValidationError } from '../../errors.js';
 import { ProblemSchema, problemResponses } from '../schemas.js';
 import type { App } from '../types.js';
 import { sitePage } from '../views/site-page.js';
+import { sitesPage } from '../views/inventory-pages.js';
 import { DeprovisioningJobInput, HostInput, HostSchema, JobSummary, PowerJobInput, ProvisioningJobInput, SiteInput, SiteSchema } from './schemas.js';
 
 /** /api/v1/sites: the bare-metal inventory and its jobs, and the site page. */
@@ -72,6 +73,13 @@ export async function siteRoutes(app: App, deps: { sites: SiteService; config: C
   jobRoute('/api/v1/sites/:site/provisioning-jobs', 'provision', ProvisioningJobInput, 'Provision hosts in parallel (all, or those listed) through Ironic');
   jobRoute('/api/v1/sites/:site/deprovisioning-jobs', 'deprovision', DeprovisioningJobInput, 'Deprovision hosts (and remove their Ironic nodes with remove: true)');
   jobRoute('/api/v1/sites/:site/power-jobs', 'power', PowerJobInput, 'Power hosts on, off, or reboot them');
+
+  app.get('/sites', { preHandler: app.authenticate, schema: { hide: true } }, async (request, reply) => {
+    const { p, admin } = who(request.principal);
+    const sites = await deps.sites.listSites(p, admin);
+    const withHosts = await Promise.all(sites.map(async (site) => ({ site, hosts: await deps.sites.hosts(p, site.name, admin) })));
+    return reply.type('text/html; charset=utf-8').send(sitesPage(withHosts, base, admin));
+  });
 
   app.get('/sites/:site', { preHandler: app.authenticate, schema: { hide: true, params: SiteParams } }, async (request, reply) => {
     const { p, admin } = who(request.principal);

@@ -1,4 +1,4 @@
-import type { DeploymentView, DeployedService } from '../../services/deployments/model.js';
+import type { Deployment, DeploymentView, DeployedService } from '../../services/deployments/model.js';
 import type { JobError, JobStep } from '../../jobs/model.js';
 import { html, SafeHtml } from './html.js';
 import { layout } from './layout.js';
@@ -9,14 +9,14 @@ import { layout } from './layout.js';
  *
  * The server renders the current state, so the page is complete without JavaScript. A small
  * script then follows the deployment's Server-Sent Events and, on each one, reads the deployment
- * again (JSON) and redraws the same elements; it also offers Cancel and Undeploy. The markup
- * below and `draw…` in PAGE_SCRIPT build the same structure: change them together.
+ * again (JSON) and redraws the same elements; it also offers Cancel and Undeploy. The script is
+ * served from /assets (the Content-Security-Policy allows no inline script). The markup
+ * below and `draw…` in DEPLOYMENT_PAGE_SCRIPT build the same structure: change them together.
  */
-export function deploymentPage(d: DeploymentView, basePath: string): string {
+export function deploymentPage(d: DeploymentView, basePath: string, history: readonly Deployment[] = []): string {
   const api = `${basePath}/api/v1/deployments/${d.id}`;
   const progress = progressOf(d);
   const body = html`
-<style>${new SafeHtml(PAGE_STYLE)}</style>
 <h1>${d.solutionName ?? d.solutionId}</h1>
 <p>Revision <code>${d.revisionId}</code> into namespace <code>${d.namespace}</code> of <code>${d.clusterServer ?? ''}</code></p>
 <p aria-live="polite">Status: <span id="status" class="status status-${d.status}" data-status="${d.status}">${d.status}</span>
@@ -34,12 +34,35 @@ export function deploymentPage(d: DeploymentView, basePath: string): string {
 <table><thead><tr><th>Step</th><th>Status</th><th>Duration</th><th>Detail</th></tr></thead><tbody id="steps">${d.steps.map(stepRow)}</tbody></table>
 <h2>Services</h2>
 <table><thead><tr><th>Node</th><th>Kubernetes name</th><th>Image</th><th>Web UI</th></tr></thead><tbody id="services">${servicesRows(d)}</tbody></table>
+${historySection(d, history, basePath)}
 <h2>Events</h2>
 <ol id="events" class="events"></ol>
 <script id="initial" type="application/json">${new SafeHtml(jsonForScript(d))}</script>
 <script id="page-config" type="application/json">${new SafeHtml(jsonForScript({ api, events: `${api}/events` }))}</script>
-<script>${new SafeHtml(PAGE_SCRIPT)}</script>`;
-  return layout(`Deployment ${d.namespace}`, body, basePath);
+`;
+  return layout(`Deployment ${d.namespace}`, body, basePath, { scripts: ['deployment-page.js'] });
+}
+
+/**
+ * The namespace's earlier deployments, and a rollback form (a plain POST, no script needed) for
+ * every revision that once succeeded there and is not the namespace's latest.
+ */
+function historySection(d: DeploymentView, history: readonly Deployment[], basePath: string): SafeHtml | string {
+  if (history.length <= 1) return '';
+  const latest = history[0]?.revisionId;
+  const offered = new Set<string>();
+  const rows = history.map((h) => {
+    const canRollBack = h.status === 'succeeded' && h.revisionId !== latest && !offered.has(h.revisionId);
+    if (canRollBack) offered.add(h.revisionId);
+    const form = canRollBack
+      ? html`<form class="inline" method="post" action="${basePath}/deployments/${d.id}/rollback"><input type="hidden" name="revisionId" value="${h.revisionId}"><button type="submit" class="small secondary">Roll back to ${h.revisionId}</button></form>`
+      : '';
+    const self = h.id === d.id ? html` <span class="hint">(this page)</span>` : '';
+    return html`<tr data-history="${h.id}"><td><a href="${basePath}/deployments/${h.id}">${h.solutionName ?? h.solutionId}</a>${self}</td><td><code>${h.revisionId}</code></td>
+<td class="status-${h.status}">${h.status}</td><td>${new Date(h.createdAt).toISOString().replace('T', ' ').slice(0, 19)} UTC</td><td>${form}</td></tr>`;
+  });
+  return html`<h2>History of this namespace</h2>
+<table><thead><tr><th>Solution</th><th>Revision</th><th>Status</th><th>Created</th><th></th></tr></thead><tbody id="history">${rows}</tbody></table>`;
 }
 
 /** JSON inside <script> must not be able to close the element. */
@@ -109,25 +132,6 @@ function errorBlock(error: JobError | null): SafeHtml | string {
   return html`<div class="error"><p><code>${error.code}</code> ${error.message}</p>${list}</div>`;
 }
 
-const PAGE_STYLE = `
-  .progress-row { display: flex; gap: .8rem; align-items: center; }
-  .progress-row progress { flex: 1; }
-  .actions { display: flex; gap: .6rem; align-items: center; min-height: .5rem; }
-  .actions button { margin-top: .6rem; }
-  button.secondary { background: var(--muted); }
-  th, #steps td:first-child, #services td:nth-child(-n+2) { white-space: nowrap; }
-  #services td:nth-child(3) { overflow-wrap: anywhere; }
-  .action-error { color: var(--bad); margin-top: .6rem; }
-  #error { margin-top: 1rem; }
-  .error p { margin: .2rem 0; }
-  .reasons { margin: .3rem 0; padding-left: 1.2rem; }
-  .status-queued, .status-running, .status-deleting, .step-running { color: var(--accent); }
-  .status-deleted, .step-skipped, .step-pending { color: var(--muted); }
-  .events { list-style: none; margin: .5rem 0 2rem; padding: 0; max-height: 20rem; overflow-y: auto; border: 1px solid #8883; font: 13px/1.4 ui-monospace, monospace; }
-  .events:empty { display: none; }
-  .events li { padding: .2rem .5rem; border-bottom: 1px solid #8882; white-space: pre-wrap; overflow-wrap: anywhere; }
-  .events .type { color: var(--muted); margin-right: .6rem; }
-`;
 
 /**
  * Follows `events` with an EventSource (it resumes with Last-Event-ID by itself after a network
@@ -137,7 +141,7 @@ const PAGE_STYLE = `
  * will come — and opened again, from the last event seen, when Cancel or Undeploy starts a job.
  * Events arrive unnamed (`message`), each carrying its own type.
  */
-const PAGE_SCRIPT = `
+export const DEPLOYMENT_PAGE_SCRIPT = `
 (function () {
   'use strict';
   var FINAL = ['succeeded', 'failed', 'cancelled', 'deleted'];

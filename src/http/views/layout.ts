@@ -1,42 +1,45 @@
-import { html, SafeHtml } from './html.js';
+import { html, type SafeHtml } from './html.js';
 
-const STYLE = `
-  :root { color-scheme: light dark; --accent: #1f6feb; --ok: #1a7f37; --bad: #cf222e; --muted: #6e7781; }
-  body { font: 15px/1.5 system-ui, sans-serif; margin: 0; }
-  header { padding: .8rem 1.5rem; border-bottom: 1px solid #8884; display: flex; gap: 1rem; align-items: baseline; }
-  header a { color: inherit; text-decoration: none; font-weight: 600; }
-  main { max-width: 60rem; margin: 1.5rem auto; padding: 0 1.5rem; }
-  label { display: block; margin-top: 1rem; font-weight: 600; }
-  input[type=text], textarea, select { width: 100%; box-sizing: border-box; font: 14px ui-monospace, monospace; padding: .4rem; }
-  input[readonly] { background: #8881; }
-  textarea { min-height: 10rem; }
-  button { margin-top: 1.2rem; padding: .5rem 1.2rem; font-size: 1rem; background: var(--accent); color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
-  button.danger { background: var(--bad); }
-  .hint { color: var(--muted); font-size: .9rem; font-weight: normal; }
-  table { border-collapse: collapse; width: 100%; margin-top: .5rem; }
-  th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #8883; vertical-align: top; }
-  .status { font-weight: 600; }
-  .status-succeeded, .step-succeeded { color: var(--ok); }
-  .status-failed, .step-failed, .status-cancelled { color: var(--bad); }
-  .error { border-left: 4px solid var(--bad); padding: .5rem 1rem; background: #cf222e14; white-space: pre-wrap; }
-  progress { width: 100%; height: 1rem; }
-  code, pre { font: 13px ui-monospace, monospace; }
-`;
+/** The pages every header links to, in order; `current` marks the one shown. */
+export const NAV = [
+  { key: 'solutions', path: '/', label: 'Solutions' },
+  { key: 'deployments', path: '/deployments', label: 'Deployments' },
+  { key: 'sites', path: '/sites', label: 'Sites' },
+  { key: 'clusters', path: '/clusters', label: 'Clusters' },
+  { key: 'api', path: '/docs', label: 'API' },
+] as const;
+export type NavKey = (typeof NAV)[number]['key'];
 
-export function layout(title: string, body: SafeHtml, basePath: string): string {
+export interface LayoutOptions {
+  /** Scripts from /assets, loaded at the end of the body (no inline script: the CSP forbids it). */
+  scripts?: readonly string[];
+  current?: NavKey;
+}
+
+/**
+ * Every page's frame: the stylesheet from /assets, the header with the links to every list, the
+ * body. Links carry no token: the `Authorization` cookie set on the first visit (as on the
+ * Graphene entry page) carries it from page to page.
+ */
+export function layout(title: string, body: SafeHtml, basePath: string, options: LayoutOptions = {}): string {
+  const nav = NAV.map(
+    (item) => html`<a href="${basePath}${item.path}"${item.key === options.current ? html` aria-current="page"` : ''}>${item.label}</a>`,
+  );
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Slipway</title>
-<style>${new SafeHtml(STYLE)}</style>
+<link rel="icon" href="${basePath}/assets/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="${basePath}/assets/slipway.css">
 </head>
 <body>
-<header><a href="${basePath}/">Slipway</a><span class="hint">deployments for Eclipse Graphene</span></header>
+<header><a href="${basePath}/">Slipway</a><span class="hint">deployments for Eclipse Graphene</span><nav>${nav}</nav></header>
 <main>
 ${body}
 </main>
+${(options.scripts ?? []).map((name) => html`<script src="${basePath}/assets/${name}"></script>\n`)}
 </body>
 </html>`.value;
 }

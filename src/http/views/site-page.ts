@@ -2,6 +2,7 @@ import type { Host, Site } from '../../services/sites/model.js';
 import { html, SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { jsonForScript } from './deployment-page.js';
+import { HOST_TABLE_HEAD, hostRow } from './inventory-pages.js';
 
 /**
  * A site: its hosts with their state, and a live view of the site's running job. The page
@@ -10,26 +11,19 @@ import { jsonForScript } from './deployment-page.js';
  */
 export function sitePage(site: Site, hosts: Host[], basePath: string): string {
   const jobId = hosts.map((h) => h.jobId).find((id) => id !== null) ?? null;
-  const rows = hosts.map(
-    (h) => html`<tr data-host="${h.name}"><td>${h.name}</td><td>${h.spec.role}</td><td>${h.spec.bmc.address}</td>
-<td>${[h.location.room, h.location.rack].filter(Boolean).join(' / ')}</td>
-<td class="state">${h.state}</td><td class="error">${h.errorType ? `${h.errorType}: ${h.errorMessage ?? ''}` : ''}</td></tr>`,
-  );
   const body = html`
 <h1>Site ${site.name}</h1>
 <p>${site.description}</p>
 <h2>Hosts</h2>
-<table><thead><tr><th>Host</th><th>Role</th><th>BMC</th><th>Room / rack</th><th>State</th><th>Error</th></tr></thead>
-<tbody id="hosts">${rows}</tbody></table>
+<table>${HOST_TABLE_HEAD}<tbody id="hosts">${hosts.map(hostRow)}</tbody></table>
 <h2>Job</h2>
 <p id="job">${jobId ? html`<code>${jobId}</code>` : 'No job yet.'}</p>
 <ol id="events"></ol>
-<script id="site-settings" type="application/json">${new SafeHtml(jsonForScript({ hostsApi: `${basePath}/api/v1/sites/${site.name}/hosts`, jobsApi: `${basePath}/api/v1/jobs/`, jobId }))}</script>
-<script>${new SafeHtml(SITE_SCRIPT)}</script>`;
-  return layout(`Site ${site.name}`, body, basePath);
+<script id="site-settings" type="application/json">${new SafeHtml(jsonForScript({ hostsApi: `${basePath}/api/v1/sites/${site.name}/hosts`, jobsApi: `${basePath}/api/v1/jobs/`, jobId }))}</script>`;
+  return layout(`Site ${site.name}`, body, basePath, { scripts: ['site-page.js'], current: 'sites' });
 }
 
-const SITE_SCRIPT = `
+export const SITE_PAGE_SCRIPT = `
 (function () {
   var settings = JSON.parse(document.getElementById('site-settings').textContent);
   function el(tag, text) { var e = document.createElement(tag); if (text != null) e.textContent = text; return e; }
@@ -43,7 +37,7 @@ const SITE_SCRIPT = `
           var tr = el('tr'); tr.setAttribute('data-host', h.name);
           [h.name, h.spec.role, h.spec.bmc.address, [h.location.room, h.location.rack].filter(Boolean).join(' / '), h.state,
            h.errorType ? h.errorType + ': ' + (h.errorMessage || '') : ''].forEach(function (text, i) {
-            var td = el('td', text); if (i === 4) td.className = 'state'; tr.appendChild(td);
+            var td = el('td', text); if (i === 4) td.className = 'state state-' + h.state; if (i === 5) td.className = 'host-error'; tr.appendChild(td);
           });
           tbody.appendChild(tr);
         });

@@ -46,20 +46,14 @@ export class DeploymentLifecycle {
   }
 
   /**
-   * Deploy an earlier revision of this namespace again. `toDeploymentId` names it; by default the
-   * latest succeeded deployment of a different revision than the current one.
+   * Deploy an earlier revision of this namespace again: the deployment `toDeploymentId` names, or
+   * the latest succeeded deployment of Graphene revision `revisionId`, or by default the latest
+   * succeeded deployment of another revision than the current one.
    */
-  async rollback(principal: Principal, id: string, isAdmin: boolean, toDeploymentId?: string): Promise<DeploymentView> {
+  async rollback(principal: Principal, id: string, isAdmin: boolean, to: RollbackTarget = {}): Promise<DeploymentView> {
     const current = await this.deployments.authorised(principal, id, isAdmin);
     const history = await historyOf(this.deps.pool, targetKey(current.clusterServer ?? '', current.namespace));
-    const target = toDeploymentId
-      ? history.find((d) => d.id === toDeploymentId)
-      : history.find((d) => d.status === 'succeeded' && d.revisionId !== history[0]?.revisionId);
-    if (!target) {
-      throw toDeploymentId
-        ? new ValidationError(`toDeploymentId: ${toDeploymentId} is not a deployment of namespace ${current.namespace} on this cluster`, ['toDeploymentId: not in this namespace\'s history'])
-        : new ConflictError(`Namespace ${current.namespace} has no earlier succeeded revision to roll back to`, 'nothing_to_roll_back_to');
-    }
+    const target = rollbackTarget(history, current.namespace, to);
     const solution = await this.deps.solutionSource.getSolution(target.solutionId, target.revisionId);
     if (solution.kind === 'pipeline') parseBlueprint(solution.blueprint);
     const kubeconfig = await this.kubeconfigOf(current);
@@ -111,6 +105,35 @@ export class DeploymentLifecycle {
     if (!sealed) throw new ConflictError(`Deployment ${deployment.id} has no stored kube config`, 'kubeconfig_missing');
     return JSON.parse(this.deps.secretBox.open(sealed, kubeconfigContext(deployment.id))) as SafeKubeconfig;
   }
+}
+
+export interface RollbackTarget {
+  revisionId?: string;
+  toDeploymentId?: string;
+}
+
+/** Which deployment of the namespace's history (newest first) a rollback deploys again. */
+export function rollbackTarget(history: readonly Deployment[], namespace: string, to: RollbackTarget): Deployment {
+  if (to.revisionId !== undefined && to.toDeploymentId !== undefined) {
+    throw new ValidationError('revisionId, toDeploymentId: give at most one of them (the revision to go back to, or the deployment)', ['revisionId, toDeploymentId: both given']);
+  }
+  if (to.toDeploymentId !== undefined) {
+    const found = history.find((d) => d.id === to.toDeploymentId);
+    if (!found) throw new ValidationError(`toDeploymentId: ${to.toDeploymentId} is not a deployment of namespace ${namespace} on this cluster`, ["toDeploymentId: not in this namespace's history"]);
+    return found;
+  }
+  if (to.revisionId !== undefined) {
+    const found = history.find((d) => d.status === 'succeeded' && d.revisionId === to.revisionId);
+    if (found) return found;
+    const revisions = [...new Set(history.filter((d) => d.status === 'succeeded').map((d) => d.revisionId))];
+    throw new ValidationError(
+      `revisionId: revision ${to.revisionId} never succeeded in namespace ${namespace} on this cluster (succeeded revisions: ${revisions.join(', ') || 'none'})`,
+      ['revisionId: no succeeded deployment of it in this namespace'],
+    );
+  }
+  const found = history.find((d) => d.status === 'succeeded' && d.revisionId !== history[0]?.revisionId);
+  if (!found) throw new ConflictError(`Namespace ${namespace} has no earlier succeeded revision to roll back to`, 'nothing_to_roll_back_to');
+  return found;
 }
 
 function isBusy(error: unknown): boolean {

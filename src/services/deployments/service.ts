@@ -15,7 +15,7 @@ import { recordAudit } from '../audit.js';
 import { ClusterService } from '../clusters/service.js';
 import { checkCallbackUrl } from '../notifications.js';
 import type { Deployment, DeploymentView } from './model.js';
-import { busyDeploymentOf, getDeployment, historyOf, insertDeployment, listDeployments, TargetBusyError, targetKey, targetKeyOf } from './store.js';
+import { busyDeploymentOf, deployedSolutions, getDeployment, historyOf, insertDeployment, listDeployments, TargetBusyError, targetKey, targetKeyOf } from './store.js';
 
 /**
  * The deploy job's steps. Leftovers of the previous revision are pruned only once the new one is
@@ -214,6 +214,11 @@ export class DeploymentService {
     const page = items.slice(0, limit);
     const last = page.at(-1);
     return { items: page, nextCursor: items.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /** The solutions the caller (an admin: anyone) has deployed, for filters. */
+  async deployedSolutions(principal: Principal, isAdmin: boolean): Promise<Array<{ solutionId: string; name: string | null }>> {
+    return deployedSolutions(this.deps.pool, isAdmin ? undefined : principal.user);
   }
 
   /** The namespace's revision history: every deployment to the same cluster and namespace. */

@@ -149,6 +149,16 @@ export async function listDeployments(db: Queryable, filter: DeploymentFilter): 
   return rows.map(toDeployment);
 }
 
+/** The solutions deployed (by `owner`, or by anyone), for the deployments page's filter. */
+export async function deployedSolutions(db: Queryable, owner: string | undefined): Promise<Array<{ solutionId: string; name: string | null }>> {
+  const { rows } = await db.query<{ solution_id: string; name: string | null }>(
+    `SELECT solution_id, max(solution_name) AS name FROM deployments WHERE ($1::text IS NULL OR owner = $1)
+      GROUP BY solution_id ORDER BY lower(coalesce(max(solution_name), solution_id)), solution_id LIMIT 500`,
+    [owner ?? null],
+  );
+  return rows.map((row) => ({ solutionId: row.solution_id, name: row.name }));
+}
+
 export async function setNamespaceCreated(db: Queryable, id: string): Promise<void> {
   await db.query('UPDATE deployments SET namespace_created = true WHERE id = $1', [id]);
 }
