@@ -20,6 +20,10 @@ dpkg -s ironic-api >/dev/null 2>&1 || need+=(ironic-api)
 dpkg -s ironic-conductor >/dev/null 2>&1 || need+=(ironic-conductor)
 command -v ipmi_sim >/dev/null 2>&1 || need+=(openipmi)
 command -v ipmitool >/dev/null 2>&1 || need+=(ipmitool)
+# curl and jq: the package installer image's script, run for real by
+# test/integration/installer-images.test.ts (which also runs shellcheck on both installer scripts).
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

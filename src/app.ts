@@ -32,6 +32,8 @@ import { registerIdempotency } from './http/idempotency.js';
 import { jobRoutes } from './http/jobs/routes.js';
 import { siteRoutes } from './http/sites/routes.js';
 import { SiteService } from './services/sites/service.js';
+import type { HostReconciler } from './services/sites/reconcile.js';
+import type { DownloadSigner } from './services/packages/download-url.js';
 import { solutionZipRoutes } from './http/solutions/zip-routes.js';
 import type { LocalSolutionSource } from './adapters/local-solutions/local-solution-source.js';
 import { auditRoutes } from './http/audit/routes.js';
@@ -71,6 +73,10 @@ export interface AppDeps {
   localSolutions: LocalSolutionSource;
   listener: Listener;
   connectCluster: (kubeconfig: SafeKubeconfig) => ClusterClient;
+  /** Signs and checks the package download links install Jobs use. */
+  downloads: DownloadSigner;
+  /** Compares hosts with their Ironic nodes on reads (absent without IRONIC_URL). */
+  reconciler?: HostReconciler;
 }
 
 /**
@@ -157,7 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await siteRoutes(api, { sites, config });
       await clusterRoutes(api, { clusters, bootstrap, config });
       await siteClusterRoutes(api, { bootstrap, rollouts, config });
-      await packageRoutes(api, { packages, config });
+      await packageRoutes(api, { packages, config, downloads: deps.downloads });
       await solutionRoutes(api, deps);
       await solutionZipRoutes(api, { solutionSource: deps.solutionSource, config, localSolutions: deps.localSolutions });
     },

@@ -70,6 +70,8 @@ export interface Config {
   provisionTimeoutMs: number;
   /** Poll interval for Ironic's quick and long steps (Metal3: 3 s and 10 s). */
   ironicPollMs: { quick: number; slow: number };
+  /** How often hosts with Ironic nodes are compared with them (besides on every read). */
+  hostReconcileMs: number;
   /** Path of the kube config of the cluster the KUD installer runs in (or Cluster API's management cluster). */
   bootstrapKubeconfig: string | undefined;
   /** Namespace of that cluster the installer Jobs (or Cluster API objects) go to. */
@@ -89,6 +91,8 @@ export interface Config {
   /** Nodes per rollout batch (installed at once; a failure stops the rollout after its batch). */
   rolloutBatchSize: number;
   packageInstallTimeoutMs: number;
+  /** How long a signed package download link stays good. */
+  packageUrlTtlMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -268,6 +272,7 @@ export function loadConfig(env: Env = process.env): Config {
     ironicPollMs: str('IRONIC_POLL_INTERVAL')
       ? { quick: duration('IRONIC_POLL_INTERVAL', 3000), slow: duration('IRONIC_POLL_INTERVAL', 10_000) }
       : { quick: 3000, slow: 10_000 },
+    hostReconcileMs: duration('HOST_RECONCILE_INTERVAL', 60_000),
     bootstrapKubeconfig: str('BOOTSTRAP_KUBECONFIG') !== undefined ? path.resolve(str('BOOTSTRAP_KUBECONFIG') ?? '') : undefined,
     bootstrapNamespace,
     kudInstallerImage: str('KUD_INSTALLER_IMAGE') ?? DEFAULT_KUD_INSTALLER_IMAGE,
@@ -280,7 +285,26 @@ export function loadConfig(env: Env = process.env): Config {
     packagesNamespace,
     rolloutBatchSize: int('ROLLOUT_BATCH_SIZE', 10, 1, 1000),
     packageInstallTimeoutMs: duration('PACKAGE_INSTALL_TIMEOUT', 1_800_000),
+    packageUrlTtlMs: duration('PACKAGE_URL_TTL', 3_600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * What a valid configuration still leaves undone, said once at start rather than discovered when
+ * a Job cannot pull its image or reach its download link.
+ */
+export function startupNotices(config: Config): string[] {
+  const notices: string[] = [];
+  if (config.packageInstallerImage === DEFAULT_PACKAGE_INSTALLER_IMAGE) {
+    notices.push(`PACKAGE_INSTALLER_IMAGE is the default ${DEFAULT_PACKAGE_INSTALLER_IMAGE}, which nobody publishes: package rollouts will fail to pull it. Build images/package-installer (images/README.md), push it and set PACKAGE_INSTALLER_IMAGE`);
+  }
+  if (config.bootstrapKubeconfig !== undefined && config.kudInstallerImage === DEFAULT_KUD_INSTALLER_IMAGE) {
+    notices.push(`KUD_INSTALLER_IMAGE is the default ${DEFAULT_KUD_INSTALLER_IMAGE}, which nobody publishes: kud-job bootstraps will fail to pull it. Build images/kud-installer (images/README.md), push it and set KUD_INSTALLER_IMAGE`);
+  }
+  if (config.publicUrl === undefined) {
+    notices.push(`PUBLIC_URL is not set: package install Jobs get download links at http://${config.host}:${config.port}${config.basePath}, which a cluster may not reach. Set PUBLIC_URL to this service's address as the clusters see it`);
+  }
+  return notices;
 }

@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
 /**
- * Structured logs. Tokens, passwords, kube configs, cookies and Authorization never reach a log
+ * Structured logs. Tokens, passwords, download-link signatures, kube configs, cookies and Authorization never reach a log
  * line: the request serializer drops credentials from URLs, and redact paths cover bodies and
  * objects that handlers log.
  */
@@ -24,7 +24,7 @@ export const REDACT_PATHS = [
   'jwtToken',
 ];
 
-const SECRET_QUERY = /([?&](?:jwtToken|token|access_token|password)=)[^&#]*/gi;
+const SECRET_QUERY = /([?&](?:jwtToken|token|access_token|password|signature)=)[^&#]*/gi;
 
 export function scrubUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[REDACTED]');

@@ -21,6 +21,9 @@ import { bootstrapHandler } from './jobs/handlers/bootstrap.js';
 import { packageRolloutHandler, type InstallerFactory } from './jobs/handlers/package-rollout.js';
 import { siteRolloutHandler } from './jobs/handlers/site-rollout.js';
 import { BootstrapService } from './services/clusters/bootstrap.js';
+import { HostReconciler } from './services/sites/reconcile.js';
+import { createDownloadSigner } from './services/packages/download-url.js';
+import { ironicProvisionerFactory } from './services/provisioning/ironic-provisioner.js';
 import { DeploymentService } from './services/deployments/service.js';
 import { SiteService } from './services/sites/service.js';
 import { loadBootstrapKubeconfig } from './services/clusters/bootstrap-kubeconfig.js';
@@ -74,7 +77,9 @@ export async function startRuntime(configured: Config, logger: Logger, overrides
 
   const pool = createPool(databaseUrl);
   const queue = await startJobQueue(databaseUrl, JOB_KINDS, (error) => logger.error({ err: error }, 'job queue error'));
-  const secretBox = createSecretBox(await loadEncryptionKey(config.encryptionKey, config.dataDir));
+  const encryptionKey = await loadEncryptionKey(config.encryptionKey, config.dataDir);
+  const secretBox = createSecretBox(encryptionKey);
+  const downloads = createDownloadSigner(encryptionKey, { ttlMs: config.packageUrlTtlMs, basePath: config.basePath });
   let devSecret: Uint8Array | undefined;
   let jwtKey: Uint8Array;
   if (config.jwtSecret !== undefined) {
@@ -89,7 +94,10 @@ export async function startRuntime(configured: Config, logger: Logger, overrides
   const localSolutions = sources.local;
   const listener = await startListener(databaseUrl, JOB_EVENTS_CHANNEL, (error) => logger.warn({ err: error }, 'event listener error'));
   const connectCluster = overrides.connectCluster ?? ((kubeconfig: SafeKubeconfig) => createClusterClient(kubeconfig));
-  const app = await buildApp({ config, logger, pool, queue, solutionSource, localSolutions, secretBox, jwtKey, listener, connectCluster });
+  const provisioner = overrides.provisioner ?? ironicProvisionerFactory(config);
+  const reconciler = provisioner ? new HostReconciler({ pool, provisioner, log: logger }) : undefined;
+  const app = await buildApp({ config, logger, pool, queue, solutionSource, localSolutions, secretBox, jwtKey, listener, connectCluster, downloads, ...(reconciler ? { reconciler } : {}) });
+  let stopReconciling: (() => void) | undefined;
 
   let workers: Workers | undefined;
   if (config.mode !== 'api') {
@@ -105,7 +113,7 @@ export async function startRuntime(configured: Config, logger: Logger, overrides
     const bootstrap = new BootstrapService({ config, pool, queue });
     const bareMetal = {
       config, pool, secretBox,
-      ...(overrides.provisioner ? { provisioner: overrides.provisioner } : {}),
+      ...(provisioner ? { provisioner } : {}),
       afterProvision: (site: string, hosts: string[]) => bootstrap.scaleOutLabelledHosts(site, hosts),
     };
     const bootstrapDeps = { config, pool, queue, secretBox, connectCluster, bootstrapKubeconfig };
@@ -117,7 +125,7 @@ export async function startRuntime(configured: Config, logger: Logger, overrides
       power: bareMetalHandler('power', bareMetal),
       bootstrap: bootstrapHandler('bootstrap', bootstrapDeps),
       'scale-out': bootstrapHandler('scale-out', bootstrapDeps),
-      'package-rollout': packageRolloutHandler({ config, pool, secretBox, connectCluster, ...(overrides.packageInstaller ? { installer: overrides.packageInstaller } : {}) }),
+      'package-rollout': packageRolloutHandler({ config, pool, secretBox, connectCluster, downloads, ...(overrides.packageInstaller ? { installer: overrides.packageInstaller } : {}) }),
       'site-rollout': siteRolloutHandler({
         pool,
         sites: new SiteService({ config, pool, queue, secretBox }),
@@ -126,6 +134,7 @@ export async function startRuntime(configured: Config, logger: Logger, overrides
       }),
     };
     await queue.workTask('notify', notifyHandler({ pool, config, log: logger }));
+    stopReconciling = reconciler?.startPeriodic(config.hostReconcileMs);
     workers = await startWorkers(queue, pool, handlers, { concurrency: config.workerConcurrency, leaseSeconds: config.jobLeaseSeconds }, logger);
   }
 
@@ -137,6 +146,7 @@ export async function startRuntime(configured: Config, logger: Logger, overrides
     databaseUrl,
     devSecret,
     async stop() {
+      stopReconciling?.();
       workers?.stop();
       await app.close();
       await listener.close();

@@ -1,4 +1,4 @@
-import { loadConfig } from './config.js';
+import { loadConfig, startupNotices } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const runtime = await startRuntime(config, logger);
   const address = await runtime.app.listen({ port: config.port, host: config.host });
   logger.info({ address, mode: config.mode }, 'Slipway is listening');
+  for (const notice of startupNotices(config)) logger.warn(notice);
 
   if (runtime.devSecret) {
     const token = await signDevToken(runtime.devSecret, { ttlSeconds: 8 * 3600 });

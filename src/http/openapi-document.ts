@@ -3,6 +3,7 @@ import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { buildApp } from '../app.js';
+import { createDownloadSigner } from '../services/packages/download-url.js';
 import { createSecretBox } from '../adapters/crypto/secret-box.js';
 import { NotFoundError } from '../errors.js';
 import { LocalSolutionSource } from '../adapters/local-solutions/local-solution-source.js';
@@ -27,6 +28,7 @@ export async function openApiDocument(): Promise<string> {
     jwtKey: new Uint8Array(32),
     listener: { subscribe: () => () => undefined, close: async () => undefined },
     connectCluster: unused,
+    downloads: createDownloadSigner(Buffer.alloc(32), { ttlMs: config.packageUrlTtlMs, basePath: config.basePath }),
   });
   await app.ready();
   const yaml = app.swagger({ yaml: true });

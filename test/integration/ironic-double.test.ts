@@ -9,25 +9,26 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IronicClient } from '../../src/adapters/ironic/client.js';
 import { IronicApiError } from '../../src/adapters/ironic/errors.js';
 import { IronicProvisioner } from '../../src/adapters/ironic/provisioner.js';
-import type { HostSpec } from '../../src/domain/baremetal/host.js';
+import type { ProvisionerHost } from '../../src/domain/baremetal/provisioner.js';
+import { provisionerHostOf } from '../support/ironic/provisioner-hosts.js';
 import type { HostStatus } from '../../src/domain/baremetal/states.js';
 import { deprovisionHosts, powerHosts, provisionHosts, type EngineOptions, type ProvisionRequest } from '../../src/services/provisioning/engine.js';
 import { startFakeIronic, type FakeIronic } from '../support/ironic/fake-ironic.js';
 
 const PASSWORD = 'bmc-Secret-91';
 
-function host(index: number, address = `fake://host-${index}`): HostSpec {
+function host(index: number, address = `fake://host-${index}`): ProvisionerHost {
   const octet = index.toString(16).padStart(2, '0');
-  return {
+  return provisionerHostOf({
     name: `host-${index}`,
     role: 'compute',
     bmc: { address },
     bootMacAddress: `52:54:00:00:00:${octet}`,
     image: { url: 'http://images.test/ubuntu-22.04.qcow2', checksum: 'c'.repeat(64), checksumType: 'sha256', format: 'qcow2' },
-  };
+  });
 }
 
-function request(spec: HostSpec, password = PASSWORD): ProvisionRequest {
+function request(spec: ProvisionerHost, password = PASSWORD): ProvisionRequest {
   return { host: spec, credentials: { username: 'admin', password }, configDrive: { userData: '#cloud-config\n', networkData: { links: [] } } };
 }
 
@@ -81,9 +82,9 @@ describe('provisioning through the Ironic REST API (fake Ironic)', () => {
     const result = await provisionHosts(provisioner, [request(spec)], options());
 
     expect(result.outcome).toBe('succeeded');
-    expect(result.hosts[0]).toMatchObject({ name: 'host-1', status: { state: 'provisioned' }, nodeId: ironic.node('host-1')?.uuid });
+    expect(result.hosts[0]).toMatchObject({ name: 'host-1', status: { state: 'provisioned' }, nodeId: ironic.node('test.host-1')?.uuid });
     expect(statesOf('host-1')).toEqual(['registering', 'preparing', 'available', 'provisioning', 'provisioned']);
-    const node = ironic.node('host-1');
+    const node = ironic.node('test.host-1');
     expect(node?.provision_state).toBe('active');
     expect(node?.instance_info).toEqual({ image_source: spec.image.url, image_os_hash_algo: 'sha256', image_os_hash_value: 'c'.repeat(64), image_disk_format: 'qcow2' });
     expect(node?.configdrive).toEqual({ meta_data: { name: 'host-1', 'local-hostname': 'host-1' }, user_data: '#cloud-config\n', network_data: { links: [] } });
@@ -93,7 +94,7 @@ describe('provisioning through the Ironic REST API (fake Ironic)', () => {
     const back = await deprovisionHosts(provisioner, [spec], { ...options(), remove: true });
     expect(back.outcome).toBe('succeeded');
     expect(statesOf('host-1')).toEqual(['deprovisioning', 'available', 'deleting', 'enrolled']);
-    expect(ironic.node('host-1')).toBeUndefined();
+    expect(ironic.node('test.host-1')).toBeUndefined();
   });
 
   it('sends the negotiated microversion on every call after GET /v1', async () => {
@@ -111,28 +112,64 @@ describe('provisioning through the Ironic REST API (fake Ironic)', () => {
     expect(ironic.requests.filter((call) => call.method !== 'GET').length).toBe(writesBefore);
   });
 
-  it('adopts a nameless node that holds the boot MAC, and refuses one that belongs to another host', async () => {
+  it('takes an unmarked node that holds the boot MAC only when asked to adopt it, and never one marked for another host', async () => {
     const nameless = ironic.store.create({ driver: 'fake-hardware' });
     ironic.store.ports.set('p1', { uuid: 'p1', node_uuid: nameless.uuid, address: '52:54:00:00:00:01' });
-    const other = ironic.store.create({ name: 'someone-else', driver: 'fake-hardware' });
+    const other = ironic.store.create({ name: 'site-b.host-2', driver: 'fake-hardware', extra: { slipway_host: 'another-host-id', slipway_host_name: 'site-b/host-2' } });
     ironic.store.ports.set('p2', { uuid: 'p2', node_uuid: other.uuid, address: '52:54:00:00:00:02' });
 
-    const result = await provisionHosts(provisioner, [request(host(1)), request(host(2))], options());
+    const refused = await provisionHosts(provisioner, [request(host(1))], options());
+    expect(refused.hosts[0]?.status).toEqual({
+      state: 'error',
+      error: { type: 'registration error', message: `Ironic node ${nameless.uuid}, found by its boot MAC 52:54:00:00:00:01, belongs to no Slipway host: to make it host test/host-1's, start the provisioning job with "adopt": true` },
+    });
+    expect(nameless.name).toBeNull();
 
+    const adopting = { ...host(1), node: { ...host(1).node, adopt: true } };
+    const result = await provisionHosts(provisioner, [request(adopting), request({ ...host(2), node: { ...host(2).node, adopt: true } })], options());
     expect(result.outcome).toBe('partially_failed');
-    expect(nameless.name).toBe('host-1');
+    expect(nameless.name).toBe('test.host-1');
+    expect(nameless.extra).toMatchObject({ slipway_host: host(1).node.hostId, slipway_host_name: 'test/host-1' });
     expect(nameless.provision_state).toBe('active');
     expect(result.hosts[1]?.status).toEqual({
       state: 'error',
-      error: { type: 'registration error', message: `boot MAC 52:54:00:00:00:02 already belongs to Ironic node someone-else (${other.uuid})` },
+      error: { type: 'registration error', message: `Ironic node site-b.host-2 (${other.uuid}), found by its boot MAC 52:54:00:00:00:02, belongs to host site-b/host-2: host test/host-2 cannot use it (give it its own boot MAC)` },
     });
+    expect(other.provision_state).toBe('enroll');
+  });
+
+  it('claims the unmarked node recorded for a host before marks existed (renamed, marked), but not one without its boot MAC', async () => {
+    const legacy = ironic.store.create({ name: 'host-1', driver: 'fake-hardware' });
+    ironic.store.ports.set('p1', { uuid: 'p1', node_uuid: legacy.uuid, address: '52:54:00:00:00:01' });
+    const migrated = provisionerHostOf(host(1), 'test', { nodeId: legacy.uuid });
+    expect((await provisionHosts(provisioner, [request(migrated)], options())).hosts[0]?.status).toEqual({ state: 'provisioned' });
+    expect(legacy).toMatchObject({ name: 'test.host-1', provision_state: 'active', extra: { slipway_host: migrated.node.hostId } });
+
+    const stray = ironic.store.create({ name: 'host-2', driver: 'fake-hardware' });
+    ironic.store.ports.set('p2', { uuid: 'p2', node_uuid: stray.uuid, address: '52:54:00:00:0e:02' });
+    const wrongly = provisionerHostOf(host(2), 'test', { nodeId: stray.uuid });
+    const result = await provisionHosts(provisioner, [request(wrongly)], options());
+    expect(result.hosts[0]?.status).toMatchObject({ state: 'error', error: { message: expect.stringContaining('found by the node id recorded for it, belongs to no Slipway host') } });
+    expect(stray).toMatchObject({ name: 'host-2', provision_state: 'enroll', extra: {} });
+  });
+
+  it('never works on a node marked for another host, even one found by its recorded id', async () => {
+    await provisionHosts(provisioner, [request(host(1))], options());
+    const node = ironic.node('test.host-1');
+    // Another site's host that (wrongly) recorded the same node: every step refuses, nothing changes.
+    const intruder = provisionerHostOf({ ...host(1), bootMacAddress: '52:54:00:00:0f:01' }, 'other-site', { nodeId: node?.uuid ?? '' });
+    const writes = ironic.requests.filter((call) => call.method !== 'GET').length;
+    const result = await deprovisionHosts(provisioner, [intruder], { ...options(), remove: true });
+    expect(result.hosts[0]?.status).toMatchObject({ state: 'error', error: { type: 'deprovisioning error', message: expect.stringContaining('belongs to host test/host-1: host other-site/host-1 cannot use it') } });
+    expect(ironic.requests.filter((call) => call.method !== 'GET').length).toBe(writes);
+    expect(node?.provision_state).toBe('active');
   });
 
   it('passes BMC credentials only when creating the node, and never for fake-hardware', async () => {
     await provisionHosts(provisioner, [request(host(1, 'ipmi://10.9.0.1')), request(host(2))], options({ concurrency: 1 }));
     const carrying = ironic.requests.filter((call) => call.rawBody.includes(PASSWORD));
     expect(carrying.map((call) => `${call.method} ${call.path}`)).toEqual(['POST /v1/nodes']);
-    expect(carrying[0]?.body).toMatchObject({ name: 'host-1', driver: 'ipmi', driver_info: { ipmi_address: '10.9.0.1', ipmi_port: 623, ipmi_password: PASSWORD, ipmi_cipher_suite: 3 } });
+    expect(carrying[0]?.body).toMatchObject({ name: 'test.host-1', driver: 'ipmi', driver_info: { ipmi_address: '10.9.0.1', ipmi_port: 623, ipmi_password: PASSWORD, ipmi_cipher_suite: 3 } });
   });
 });
 
@@ -146,10 +183,10 @@ describe('failures, each with its state, type and message', () => {
     expect(result.outcome).toBe('partially_failed');
     expect(result.hosts[0]?.status).toEqual({
       state: 'error',
-      error: { type: 'registration error', message: `Redfish connection failed for node ${ironic.node('host-1')?.uuid}: Unable to connect to https://10.9.0.1:443. Error: Connection refused` },
+      error: { type: 'registration error', message: `Redfish connection failed for node ${ironic.node('test.host-1')?.uuid}: Unable to connect to https://10.9.0.1:443. Error: Connection refused` },
     });
     expect(result.hosts[1]?.status).toEqual({ state: 'provisioned' });
-    expect(ironic.node('host-1')?.provision_state).toBe('enroll');
+    expect(ironic.node('test.host-1')?.provision_state).toBe('enroll');
   });
 
   it('wrong credentials fail registration once, without the password in any message; the corrected password is sent on the next run', async () => {
@@ -176,7 +213,7 @@ describe('failures, each with its state, type and message', () => {
 
     expect(result.hosts[0]?.status).toEqual({ state: 'error', error: { type: 'provisioning error', message: 'Deploy step deploy.write_image failed: checksum mismatch' } });
     expect(result.hosts[1]?.status).toEqual({ state: 'provisioned' });
-    expect(ironic.node('host-1')?.provision_state).toBe('deploy failed');
+    expect(ironic.node('test.host-1')?.provision_state).toBe('deploy failed');
 
     ironic.clearFaults('host-1');
     const retry = await provisionHosts(provisioner, [request(host(1))], options());
@@ -201,7 +238,7 @@ describe('failures, each with its state, type and message', () => {
     expect(result.outcome).toBe('partially_failed');
     expect(result.hosts[0]?.status).toMatchObject({ state: 'error', error: { type: 'timeout', message: expect.stringMatching(/^Did not become provisioned within 60 min \(last state: provisioning\)/) } });
     expect(result.hosts[1]?.status).toEqual({ state: 'provisioned' });
-    expect(ironic.node('host-1')?.provision_state).toBe('wait call-back');
+    expect(ironic.node('test.host-1')?.provision_state).toBe('wait call-back');
   });
 
   it('cancelling marks unfinished hosts cancelled and aborts cleaning where Ironic can', async () => {
@@ -210,7 +247,7 @@ describe('failures, each with its state, type and message', () => {
     ironic.inject('host-2', { kind: 'slow-clean' });
     const controller = new AbortController();
     changes = [];
-    const cleaningWaits = (): boolean => ['host-1', 'host-2'].every((name) => ironic.node(name)?.provision_state === 'clean wait');
+    const cleaningWaits = (): boolean => ['host-1', 'host-2'].every((name) => ironic.node(`test.${name}`)?.provision_state === 'clean wait');
 
     const result = await deprovisionHosts(provisioner, [host(1), host(2), host(3)], {
       ...options(),
@@ -229,7 +266,7 @@ describe('failures, each with its state, type and message', () => {
     }
     expect(result.hosts[2]?.status).toEqual({ state: 'error', error: { type: 'cancelled', message: 'Cancelled before the host got a provisioning slot; nothing was done.' } });
     expect(ironic.requests.filter((call) => call.rawBody.includes('"abort"')).length).toBe(2);
-    expect(ironic.node('host-1')?.provision_state).toBe('clean failed');
+    expect(ironic.node('test.host-1')?.provision_state).toBe('clean failed');
   });
 
   it('Ironic failing now and then is ridden out; Ironic gone fails the host naming the cause', async () => {
@@ -265,8 +302,8 @@ describe('many hosts', () => {
       },
     });
     await expect(failing).rejects.toThrow('database down');
-    expect(ironic.node('host-1')?.provision_state).toBe('active');
-    expect(ironic.node('host-2')?.provision_state).toBe('active');
+    expect(ironic.node('test.host-1')?.provision_state).toBe('active');
+    expect(ironic.node('test.host-2')?.provision_state).toBe('active');
   });
 });
 
@@ -280,7 +317,7 @@ describe('power', () => {
     expect(off.outcome).toBe('partially_failed');
     expect(off.hosts[0]).toEqual({ name: 'host-1', outcome: 'done', poweredOn: false });
     expect(off.hosts[1]).toMatchObject({ name: 'host-2', outcome: 'failed', error: { type: 'power management error', message: expect.stringContaining('IPMI call failed: power off') } });
-    expect(ironic.node('host-1')?.power_state).toBe('power off');
+    expect(ironic.node('test.host-1')?.power_state).toBe('power off');
 
     const reboot = await powerHosts(provisioner, [host(1)], 'reboot', time);
     expect(reboot.hosts[0]).toEqual({ name: 'host-1', outcome: 'done', poweredOn: true });
@@ -304,21 +341,21 @@ describe('IronicClient', () => {
   it('decodes Ironic\'s errors and does not treat "already in that state" as success', async () => {
     const client = new IronicClient({ endpoint: ironic.url });
     await provisionHosts(provisioner, [request(host(1))], options());
-    const refused = client.setProvisionState('host-1', 'manage');
+    const refused = client.setProvisionState('test.host-1', 'manage');
     await expect(refused).rejects.toBeInstanceOf(IronicApiError);
-    await expect(refused).rejects.toThrow(/^Ironic: PUT \/v1\/nodes\/host-1\/states\/provision answered HTTP 400: The requested action "manage" can not be performed on node ".+" while it is in state "active"\.$/);
+    await expect(refused).rejects.toThrow(/^Ironic: PUT \/v1\/nodes\/test\.host-1\/states\/provision answered HTTP 400: The requested action "manage" can not be performed on node ".+" while it is in state "active"\.$/);
   });
 
   it('waits for a node until Ironic has finished, failures included', async () => {
     const client = new IronicClient({ endpoint: ironic.url });
     await provisionHosts(provisioner, [request(host(1))], options());
     ironic.inject('host-1', { kind: 'slow-clean' });
-    await client.setProvisionState('host-1', 'deleted');
-    const waiting = await client.waitForNode('host-1', { timeoutMs: 200, intervalMs: 1 }).catch((error: unknown) => error);
-    expect(String(waiting)).toMatch(/^UpstreamError: Ironic: node host-1 still clean wait → available after 200 ms$/);
+    await client.setProvisionState('test.host-1', 'deleted');
+    const waiting = await client.waitForNode('test.host-1', { timeoutMs: 200, intervalMs: 1 }).catch((error: unknown) => error);
+    expect(String(waiting)).toMatch(/^UpstreamError: Ironic: node test\.host-1 still clean wait → available after 200 ms$/);
 
-    await client.setProvisionState('host-1', 'abort');
-    const failed = await client.waitForNode('host-1', { timeoutMs: 5_000, intervalMs: 1 });
+    await client.setProvisionState('test.host-1', 'abort');
+    const failed = await client.waitForNode('test.host-1', { timeoutMs: 5_000, intervalMs: 1 });
     expect(failed).toMatchObject({ provisionState: 'clean failed', targetProvisionState: 'available', lastError: expect.stringContaining('Clean operation aborted') });
   });
 
@@ -326,7 +363,7 @@ describe('IronicClient', () => {
     const client = new IronicClient({ endpoint: ironic.url, lockedRetries: 2, sleep: async () => {} });
     await provisionHosts(provisioner, [request(host(1))], options());
     ironic.inject('host-1', { kind: 'locked', times: 10 });
-    const error = await client.setPowerState('host-1', 'power off').catch((caught: unknown) => caught);
+    const error = await client.setPowerState('test.host-1', 'power off').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IronicApiError);
     expect((error as IronicApiError).nodeLocked).toBe(true);
     expect(ironic.requests.filter((call) => call.path.endsWith('/states/power')).length).toBe(3);

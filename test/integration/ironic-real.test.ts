@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IronicClient } from '../../src/adapters/ironic/client.js';
 import { IronicApiError } from '../../src/adapters/ironic/errors.js';
 import { IronicProvisioner } from '../../src/adapters/ironic/provisioner.js';
-import type { HostSpec } from '../../src/domain/baremetal/host.js';
+import type { ProvisionerHost } from '../../src/domain/baremetal/provisioner.js';
+import { provisionerHostOf } from '../support/ironic/provisioner-hosts.js';
 import type { HostStatus } from '../../src/domain/baremetal/states.js';
 import { deprovisionHosts, powerHosts, provisionHosts, registerHosts, type ProvisionRequest } from '../../src/services/provisioning/engine.js';
 import { startFakeRedfishBmc, type FakeRedfishBmc } from '../support/ironic/fake-redfish.js';
@@ -36,15 +37,15 @@ if (unavailable && mustRun) {
   realIronicTests();
 }
 
-function host(name: string, mac: string, address = `fake://${name}`): HostSpec {
-  return {
+function host(name: string, mac: string, address = `fake://${name}`): ProvisionerHost {
+  return provisionerHostOf({
     name,
     role: 'compute',
     bmc: { address },
     bootMacAddress: mac,
     image: { url: 'http://127.0.0.1:1/images/ubuntu-22.04.qcow2', checksum: 'e'.repeat(64), checksumType: 'sha256', format: 'qcow2' },
     rootDeviceHints: { minSizeGigabytes: 20 },
-  };
+  });
 }
 
 function realIronicTests(): void {
@@ -78,14 +79,14 @@ function realIronicTests(): void {
 
       expect(provisioned).toMatchObject({ outcome: 'succeeded', hosts: [{ name: 'real-1', status: { state: 'provisioned' } }] });
       expect(changes.map((change) => change.status.state)).toEqual(expect.arrayContaining(['registering', 'available', 'provisioning', 'provisioned']));
-      const node = await client.getNode('real-1');
+      const node = await client.getNode('test.real-1');
       expect(node).toMatchObject({ provisionState: 'active', targetProvisionState: null, lastError: null, driver: 'fake-hardware' });
       expect(node?.instanceInfo).toMatchObject({ image_source: spec.image.url, image_os_hash_algo: 'sha256', image_disk_format: 'qcow2' });
       expect(await provisioner.status(spec)).toMatchObject({ registered: true, state: 'provisioned', detail: { provisionState: 'active' } });
       expect(await client.findPortByAddress('52:54:00:10:00:01')).toMatchObject({ nodeUuid: node?.uuid });
 
       // Ironic refuses a transition to where the node already is; the client says so in Ironic's words.
-      const again = await client.setProvisionState('real-1', 'active').catch((error: unknown) => error);
+      const again = await client.setProvisionState('test.real-1', 'active').catch((error: unknown) => error);
       expect(again).toBeInstanceOf(IronicApiError);
       expect((again as IronicApiError).fault).toMatch(/can not be performed on node .* while it is in state "active"/);
 
@@ -94,7 +95,7 @@ function realIronicTests(): void {
 
       const removed = await deprovisionHosts(provisioner, [spec], { ...engine(), remove: true });
       expect(removed).toMatchObject({ outcome: 'succeeded', hosts: [{ status: { state: 'enrolled' } }] });
-      expect(await client.getNode('real-1')).toBeUndefined();
+      expect(await client.getNode('test.real-1')).toBeUndefined();
     }, 120_000);
 
     it('provisions several hosts in parallel under the cap', async () => {
@@ -110,7 +111,7 @@ function realIronicTests(): void {
       expect(result.outcome).toBe('succeeded');
       expect(result.hosts.map((entry) => entry.status.state)).toEqual(['provisioned', 'provisioned', 'provisioned', 'provisioned']);
       expect(new Set(changes.filter((change) => change.status.state === 'delayed').map((change) => change.name)).size).toBe(2);
-      for (const spec of specs) expect((await client.getNode(spec.name))?.provisionState).toBe('active');
+      for (const spec of specs) expect((await client.getNode(spec.node.nodeName))?.provisionState).toBe('active');
 
       const removed = await deprovisionHosts(provisioner, specs, { ...engine(), remove: true });
       expect(removed.outcome).toBe('succeeded');
@@ -133,7 +134,7 @@ function realIronicTests(): void {
 
       const registered = await registerHosts(provisioner, [{ host: spec, credentials: { username: bmc.username, password: bmc.password } }], engine());
       expect(registered.hosts[0]?.status).toEqual({ state: 'available' });
-      const node = await client.getNode('ipmi-1');
+      const node = await client.getNode('test.ipmi-1');
       expect(node).toMatchObject({ driver: 'ipmi', provisionState: 'available' });
       // Ironic keeps the password but never shows it.
       expect(node?.driverInfo).toMatchObject({ ipmi_address: '127.0.0.1', ipmi_port: bmc.port, ipmi_password: '******' });
@@ -156,7 +157,7 @@ function realIronicTests(): void {
       expect(wrong.outcome).toBe('failed');
       expect(wrong.hosts[0]?.status).toMatchObject({ state: 'error', error: { type: 'registration error', message: expect.stringContaining('IPMI call failed: power status.') } });
       expect(JSON.stringify(wrong)).not.toContain('not-the-password');
-      expect((await client.getNode('ipmi-2'))?.provisionState).toBe('enroll');
+      expect((await client.getNode('test.ipmi-2'))?.provisionState).toBe('enroll');
 
       const right = await registerHosts(provisioner, [{ host: spec, credentials: { username: bmc.username, password: bmc.password } }], engine());
       expect(right.hosts[0]?.status).toEqual({ state: 'available' });
@@ -181,7 +182,7 @@ function realIronicTests(): void {
 
       const registered = await registerHosts(provisioner, [{ host: spec, credentials: { username: bmc.username, password: bmc.password } }], engine());
       expect(registered.hosts[0]?.status).toEqual({ state: 'available' });
-      expect((await client.getNode('redfish-1'))?.driverInfo).toMatchObject({ redfish_address: bmc.address.replace('redfish+http', 'http').replace('/redfish/v1/Systems/1', ''), redfish_system_id: '/redfish/v1/Systems/1' });
+      expect((await client.getNode('test.redfish-1'))?.driverInfo).toMatchObject({ redfish_address: bmc.address.replace('redfish+http', 'http').replace('/redfish/v1/Systems/1', ''), redfish_system_id: '/redfish/v1/Systems/1' });
 
       expect((await powerHosts(provisioner, [spec], 'on', { pollMs: 500 })).hosts[0]).toEqual({ name: 'redfish-1', outcome: 'done', poweredOn: true });
       expect(bmc.powerState()).toBe('On');

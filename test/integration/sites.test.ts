@@ -180,7 +180,7 @@ describe('provisioning through a real Ironic', () => {
     expect(job.error).toBeNull();
     expect(job.status).toBe('succeeded');
     const nodes = (await (await fetch(`${ironic?.url}/v1/nodes?fields=name,provision_state`, { headers: { 'X-OpenStack-Ironic-API-Version': '1.78' } })).json()) as { nodes: Array<{ name: string; provision_state: string }> };
-    expect(nodes.nodes.map((n) => [n.name, n.provision_state]).sort()).toEqual([['node-1', 'active'], ['node-2', 'active'], ['node-3', 'active']]);
+    expect(nodes.nodes.map((n) => [n.name, n.provision_state]).sort()).toEqual([['lab.node-1', 'active'], ['lab.node-2', 'active'], ['lab.node-3', 'active']]);
     const back = await request(stack.runtime.app.server).post('/api/v1/sites/lab/deprovisioning-jobs').set('authorization', token).send({ remove: true });
     expect((await waitForJob(stack, token, back.body.id, 90_000)).status).toBe('succeeded');
   }, 200_000);

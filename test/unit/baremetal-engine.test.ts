@@ -4,8 +4,8 @@
  * from a list and records what it was asked.
  */
 import { describe, expect, it } from 'vitest';
-import type { HostSpec } from '../../src/domain/baremetal/host.js';
-import type { BareMetalProvisioner, HostObservation, Progress, StepOptions } from '../../src/domain/baremetal/provisioner.js';
+import { provisionerHostOf } from '../support/ironic/provisioner-hosts.js';
+import type { BareMetalProvisioner, HostObservation, Progress, StepOptions, ProvisionerHost } from '../../src/domain/baremetal/provisioner.js';
 import { UpstreamError } from '../../src/errors.js';
 import { batchOutcome, provisionHosts } from '../../src/services/provisioning/engine.js';
 import { pollStep, withJitter, type Clock } from '../../src/services/provisioning/poll.js';
@@ -21,7 +21,7 @@ class ScriptedProvisioner implements BareMetalProvisioner {
   private readonly scripts = new Map<string, Script>();
   constructor(private readonly scriptFor: (hostName: string) => Script) {}
 
-  private answer(method: Method, host: HostSpec, options?: StepOptions): Promise<Progress> {
+  private answer(method: Method, host: ProvisionerHost, options?: StepOptions): Promise<Progress> {
     this.calls.push({ method, host: host.name, ...(options ? { options } : {}) });
     if (!this.scripts.has(host.name)) this.scripts.set(host.name, this.scriptFor(host.name));
     const answers = this.scripts.get(host.name)?.[method] ?? [{ done: true, state: 'available' }];
@@ -30,16 +30,16 @@ class ScriptedProvisioner implements BareMetalProvisioner {
     return Promise.resolve(next ?? { done: true, state: 'available' });
   }
 
-  register(host: HostSpec, _credentials: unknown, options?: StepOptions): Promise<Progress> {
+  register(host: ProvisionerHost, _credentials: unknown, options?: StepOptions): Promise<Progress> {
     return this.answer('register', host, options);
   }
-  makeAvailable(host: HostSpec, options?: StepOptions): Promise<Progress> {
+  makeAvailable(host: ProvisionerHost, options?: StepOptions): Promise<Progress> {
     return this.answer('makeAvailable', host, options);
   }
-  provision(host: HostSpec, _image: unknown, _drive: unknown, options?: StepOptions): Promise<Progress> {
+  provision(host: ProvisionerHost, _image: unknown, _drive: unknown, options?: StepOptions): Promise<Progress> {
     return this.answer('provision', host, options);
   }
-  abort(host: HostSpec): Promise<Progress> {
+  abort(host: ProvisionerHost): Promise<Progress> {
     return this.answer('abort', host);
   }
   deprovision(): Promise<Progress> {
@@ -70,7 +70,7 @@ function clock(): Clock & { slept: number[]; time: number } {
   return state;
 }
 
-const spec = (name: string): HostSpec => ({
+const spec = (name: string): ProvisionerHost => provisionerHostOf({
   name,
   role: 'compute',
   bmc: { address: `fake://${name}` },

@@ -4,7 +4,8 @@ import { decodeIronicFault, IronicApiError, redact } from '../../src/adapters/ir
 import { configDriveBody, instanceInfo, nodeCreateBody, DEFAULT_NODE_SETTINGS } from '../../src/adapters/ironic/node-request.js';
 import { hostStateOf, inTransition, parseNode } from '../../src/adapters/ironic/node.js';
 import { parseBmcAddress } from '../../src/domain/baremetal/bmc-address.js';
-import type { HostSpec } from '../../src/domain/baremetal/host.js';
+import type { ProvisionerHost } from '../../src/domain/baremetal/provisioner.js';
+import { provisionerHostOf } from '../support/ironic/provisioner-hosts.js';
 
 /** Bodies as Ironic 21.4 sent them (captured with curl against the packaged ironic-api). */
 const LOCKED_BODY =
@@ -54,7 +55,7 @@ describe('redact and compareVersions', () => {
   });
 });
 
-const host: HostSpec = {
+const host: ProvisionerHost = provisionerHostOf({
   name: 'w1',
   role: 'gpu',
   bmc: { address: 'ipmi://10.0.0.1:6230' },
@@ -63,18 +64,18 @@ const host: HostSpec = {
   rootDeviceHints: { deviceName: '/dev/nvme0n1', minSizeGigabytes: 200, serialNumber: 'S1', rotational: false },
   hardware: { gpu: true, sriov: true, qat: false },
   bootMode: 'UEFISecureBoot',
-};
+}, 'lab');
 const credentials = { username: 'root', password: 'calvin' };
 
 describe('node requests', () => {
   it('builds an ipmi node with credentials, root device hints and boot mode in Ironic\'s terms', () => {
     expect(nodeCreateBody(host, parseBmcAddress(host.bmc.address), credentials, DEFAULT_NODE_SETTINGS)).toEqual({
-      name: 'w1',
+      name: 'lab.w1',
       driver: 'ipmi',
       driver_info: { ipmi_address: '10.0.0.1', ipmi_port: 6230, ipmi_username: 'root', ipmi_password: 'calvin', ipmi_priv_level: 'ADMINISTRATOR', ipmi_cipher_suite: 3 },
       resource_class: 'baremetal',
       properties: { root_device: { name: '/dev/nvme0n1', size: '>= 200', serial: 'S1', rotational: false }, capabilities: 'boot_mode:uefi,secure_boot:true' },
-      extra: { slipway_role: 'gpu', slipway_hardware: 'gpu,sriov' },
+      extra: { slipway_host: host.node.hostId, slipway_host_name: 'lab/w1', slipway_role: 'gpu', slipway_hardware: 'gpu,sriov' },
     });
   });
 

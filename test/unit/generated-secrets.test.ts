@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, startupNotices } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { CALLBACK_SECRET_FILE, withGeneratedSecrets } from '../../src/runtime.js';
 
@@ -40,5 +40,17 @@ describe('the callback signing key', () => {
     const external = loadConfig({ DATA_DIR: dir, DATABASE_URL: 'postgres://db.invalid/slipway', JWT_SECRET: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=', ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') });
     expect((await withGeneratedSecrets(external, logger)).callbackSecret).toBeUndefined();
     await expect(stat(path.join(dir, CALLBACK_SECRET_FILE))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('startupNotices', () => {
+  it('says at start which defaults name images nobody publishes, and that PUBLIC_URL is missing', () => {
+    const notices = startupNotices(loadConfig({ DATA_DIR: '/tmp/unused', BOOTSTRAP_KUBECONFIG: '/tmp/bootstrap.kubeconfig' }));
+    expect(notices).toHaveLength(3);
+    expect(notices[0]).toMatch(/^PACKAGE_INSTALLER_IMAGE is the default slipway\/package-installer:latest, which nobody publishes/);
+    expect(notices[1]).toMatch(/^KUD_INSTALLER_IMAGE is the default slipway\/kud-installer:latest/);
+    expect(notices[2]).toMatch(/^PUBLIC_URL is not set/);
+    const published = loadConfig({ DATA_DIR: '/tmp/unused', PACKAGE_INSTALLER_IMAGE: 'registry.example/pkg:1', PUBLIC_URL: 'https://slipway.example' });
+    expect(startupNotices(published)).toEqual([]);
   });
 });

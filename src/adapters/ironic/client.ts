@@ -81,6 +81,11 @@ export class IronicClient {
     return parsePorts(response.json)[0];
   }
 
+  async listPortsOfNode(nodeUuid: string): Promise<IronicPort[]> {
+    const response = await this.call('GET', `/v1/ports?node_uuid=${encodeURIComponent(nodeUuid)}&fields=uuid,node_uuid,address`, { expect: [200] });
+    return parsePorts(response.json);
+  }
+
   async createNode(body: Record<string, unknown>, secrets: readonly string[] = []): Promise<IronicNode> {
     const response = await this.call('POST', '/v1/nodes', { body, expect: [201], secrets });
     return parseNode(response.json);

@@ -5,6 +5,7 @@
 import type { BmcAddress, BmcDriver } from '../../domain/baremetal/bmc-address.js';
 import type { BmcCredentials, ConfigDrive, HostImage, HostSpec, RootDeviceHints } from '../../domain/baremetal/host.js';
 import type { JsonPatchOperation } from './client.js';
+import type { NodeIdentity, ProvisionerHost } from '../../domain/baremetal/provisioner.js';
 
 export type NodeInterfaces = Partial<Record<InterfaceName, string>>;
 export type InterfaceName = 'bios' | 'boot' | 'console' | 'deploy' | 'inspect' | 'management' | 'network' | 'power' | 'raid' | 'rescue' | 'storage' | 'vendor';
@@ -37,17 +38,33 @@ export interface NodeRequestSettings {
 export const DEFAULT_NODE_SETTINGS: NodeRequestSettings = { resourceClass: 'baremetal', ipmiCipherSuite: 3, interfaces: {} };
 
 /** The body of POST /v1/nodes. */
-export function nodeCreateBody(host: HostSpec, bmc: BmcAddress, credentials: BmcCredentials, settings: NodeRequestSettings): Record<string, unknown> {
+export function nodeCreateBody(host: ProvisionerHost, bmc: BmcAddress, credentials: BmcCredentials, settings: NodeRequestSettings): Record<string, unknown> {
   const interfaces = { ...(bmc.driver === 'fake-hardware' ? FAKE_HARDWARE_INTERFACES : {}), ...virtualMediaBoot(bmc), ...settings.interfaces[bmc.driver] };
   return {
-    name: host.name,
+    name: host.node.nodeName,
     driver: bmc.driver,
     driver_info: driverInfo(host, bmc, credentials, settings),
     resource_class: settings.resourceClass,
     properties: nodeProperties(host),
-    extra: { slipway_role: host.role, ...(host.hardware ? { slipway_hardware: enabledFlags(host) } : {}) },
+    extra: { ...ownerMark(host.node), slipway_role: host.role, ...(host.hardware ? { slipway_hardware: enabledFlags(host) } : {}) },
     ...Object.fromEntries(Object.entries(interfaces).map(([name, value]) => [`${name}_interface`, value])),
   };
+}
+
+/** The node's `extra` keys that say whose it is: the host's id (what counts) and its name (for people). */
+export const OWNER_KEY = 'slipway_host';
+export const OWNER_LABEL_KEY = 'slipway_host_name';
+
+export function ownerMark(node: NodeIdentity): Record<string, string> {
+  return { [OWNER_KEY]: node.hostId, [OWNER_LABEL_KEY]: node.label };
+}
+
+/** Marks a node as the host's (and gives it the host's node name when it has another). */
+export function claimPatch(node: NodeIdentity, currentName: string | null): JsonPatchOperation[] {
+  return [
+    ...Object.entries(ownerMark(node)).map(([key, value]) => ({ op: 'add' as const, path: `/extra/${key}`, value })),
+    ...(currentName === node.nodeName ? [] : [{ op: 'add' as const, path: '/name', value: node.nodeName }]),
+  ];
 }
 
 /**

@@ -52,6 +52,7 @@ export interface IronicNode {
   reservation: string | null;
   instanceInfo: Record<string, unknown>;
   driverInfo: Record<string, unknown>;
+  extra: Record<string, unknown>;
 }
 
 /** What every read asks for: enough to decide the next step, nothing more. */
@@ -70,6 +71,7 @@ export const NODE_FIELDS = [
   'reservation',
   'instance_info',
   'driver_info',
+  'extra',
 ].join(',');
 
 export function parseNode(json: unknown): IronicNode {
@@ -91,6 +93,7 @@ export function parseNode(json: unknown): IronicNode {
     reservation: stringOrNull(json.reservation),
     instanceInfo: isRecord(json.instance_info) ? json.instance_info : {},
     driverInfo: isRecord(json.driver_info) ? json.driver_info : {},
+    extra: isRecord(json.extra) ? json.extra : {},
   };
 }
 

@@ -1,13 +1,15 @@
 /**
  * BareMetalProvisioner backed by OpenStack Ironic, after Metal3's Ironic provisioner. Each method
- * reads the node, does at most one step, and says what to do next. Nodes are found by the host's
- * name (Ironic accepts a name wherever it takes a UUID), so no node id needs to be stored.
+ * reads the node, does at most one step, and says what to do next. A host's node is its own only
+ * (node-owner.ts): found by the recorded UUID or the host's node name, and used only when it
+ * carries the host's mark; a node of another host is a conflict, never touched.
  */
 import { parseBmcAddress, type BmcAddress } from '../../domain/baremetal/bmc-address.js';
-import type { BmcCredentials, ConfigDrive, HostImage, HostSpec } from '../../domain/baremetal/host.js';
-import type { BareMetalProvisioner, HostObservation, PowerAction, Progress, StepOptions } from '../../domain/baremetal/provisioner.js';
+import type { BmcCredentials, ConfigDrive, HostImage } from '../../domain/baremetal/host.js';
+import type { BareMetalProvisioner, HostObservation, PowerAction, ProvisionerHost, Progress, StepOptions } from '../../domain/baremetal/provisioner.js';
 import type { HostErrorType, HostState } from '../../domain/baremetal/states.js';
 import type { IronicClient, PowerTarget, ProvisionTarget } from './client.js';
+import { describeNode, findOwnNode, ownerOf, type FindOptions } from './node-owner.js';
 import { isIronicApiError, isNodeLocked, redact } from './errors.js';
 import { FAILURE_STATES, failureMessage, hostStateOf, inTransition, IronicPower, IronicState as S, type IronicNode } from './node.js';
 import {
@@ -26,8 +28,6 @@ export interface IronicProvisionerOptions extends Partial<NodeRequestSettings> {
   /** When to look again at a long step (clean, deploy). Default 10 s, as Metal3. */
   slowPollMs?: number;
 }
-
-type Found = { kind: 'found'; node: IronicNode } | { kind: 'missing' } | { kind: 'conflict'; message: string };
 
 const POWER_TARGETS: Readonly<Record<PowerAction, PowerTarget>> = { on: 'power on', off: 'power off', reboot: 'rebooting' };
 /** Ironic 21 aborts only while waiting on an agent for cleaning, inspection or rescue. */
@@ -56,24 +56,24 @@ export class IronicProvisioner implements BareMetalProvisioner {
     this.slowMs = options.slowPollMs ?? 10_000;
   }
 
-  register(host: HostSpec, credentials: BmcCredentials, options: StepOptions = {}): Promise<Progress> {
+  register(host: ProvisionerHost, credentials: BmcCredentials, options: StepOptions = {}): Promise<Progress> {
     return this.step(host, 'registering', 'registration error', async () => {
       const bmc = parseBmcAddress(host.bmc.address);
-      const found = await this.findNode(host);
-      if (found.kind === 'conflict') return this.failed('registration error', found.message);
-      const node = found.kind === 'found' ? found.node : await this.createNode(host, bmc, credentials);
+      let node = await this.ownNode(host, { byMac: true, claim: true });
+      const created = node === undefined;
+      node ??= await this.createNode(host, bmc, credentials);
       if (node.driver !== '' && node.driver !== bmc.driver) {
-        return this.failed('registration error', `Ironic node ${host.name} uses driver ${node.driver} but the BMC address needs ${bmc.driver}: remove the host and register it again`, node);
+        return this.failed('registration error', `Ironic node ${describeNode(node)} uses driver ${node.driver} but the BMC address needs ${bmc.driver}: remove the host and register it again`, node);
       }
       const portProblem = await this.ensurePort(node, host.bootMacAddress);
       if (portProblem !== undefined) return this.failed('registration error', portProblem, node);
-      return this.advanceRegistration(host, bmc, credentials, node, found.kind === 'missing', options);
+      return this.advanceRegistration(host, bmc, credentials, node, created, options);
     }, [credentials.password]);
   }
 
-  makeAvailable(host: HostSpec, options: StepOptions = {}): Promise<Progress> {
+  makeAvailable(host: ProvisionerHost, options: StepOptions = {}): Promise<Progress> {
     return this.step(host, 'preparing', 'preparation error', async () => {
-      const node = await this.client.getNode(host.name);
+      const node = await this.ownNode(host);
       if (!node) return this.failed('registration error', `host ${host.name} has no Ironic node: register it first`);
       switch (node.provisionState) {
         case S.enroll:
@@ -104,9 +104,9 @@ export class IronicProvisioner implements BareMetalProvisioner {
     });
   }
 
-  provision(host: HostSpec, image: HostImage, configDrive: ConfigDrive, options: StepOptions = {}): Promise<Progress> {
+  provision(host: ProvisionerHost, image: HostImage, configDrive: ConfigDrive, options: StepOptions = {}): Promise<Progress> {
     return this.step(host, 'provisioning', 'provisioning error', async () => {
-      const node = await this.client.getNode(host.name);
+      const node = await this.ownNode(host);
       if (!node) return this.failed('provisioning error', `host ${host.name} has no Ironic node: register it first`);
       switch (node.provisionState) {
         case S.available:
@@ -131,9 +131,9 @@ export class IronicProvisioner implements BareMetalProvisioner {
     });
   }
 
-  deprovision(host: HostSpec, options: StepOptions = {}): Promise<Progress> {
+  deprovision(host: ProvisionerHost, options: StepOptions = {}): Promise<Progress> {
     return this.step(host, 'deprovisioning', 'deprovisioning error', async () => {
-      const node = await this.client.getNode(host.name);
+      const node = await this.ownNode(host);
       if (!node) return this.done('enrolled');
       switch (node.provisionState) {
         case S.available:
@@ -163,9 +163,9 @@ export class IronicProvisioner implements BareMetalProvisioner {
     });
   }
 
-  setPower(host: HostSpec, action: PowerAction): Promise<Progress> {
+  setPower(host: ProvisionerHost, action: PowerAction): Promise<Progress> {
     return this.step(host, 'current', 'power management error', async () => {
-      const node = await this.client.getNode(host.name);
+      const node = await this.ownNode(host);
       if (!node) return this.failed('power management error', `host ${host.name} has no Ironic node: register it first`);
       const state = hostStateOf(node).state;
       if (node.targetPowerState !== null) return this.wait(state, this.quickMs, node);
@@ -179,18 +179,18 @@ export class IronicProvisioner implements BareMetalProvisioner {
     });
   }
 
-  abort(host: HostSpec): Promise<Progress> {
+  abort(host: ProvisionerHost): Promise<Progress> {
     return this.step(host, 'current', 'cancelled', async () => {
-      const node = await this.client.getNode(host.name);
+      const node = await this.ownNode(host);
       if (!node) return this.done('enrolled');
       if (ABORTABLE_STATES.has(node.provisionState)) await this.client.setProvisionState(node.uuid, 'abort');
       return this.done(hostStateOf(node).state, node);
     });
   }
 
-  remove(host: HostSpec): Promise<Progress> {
+  remove(host: ProvisionerHost): Promise<Progress> {
     return this.step(host, 'deleting', 'deprovisioning error', async () => {
-      const node = await this.client.getNode(host.name);
+      const node = await this.ownNode(host);
       if (!node) return this.done('enrolled');
       if (FAILURE_STATES.has(node.provisionState)) {
         // Ironic deletes failed nodes only in maintenance; there is nothing left to protect.
@@ -206,9 +206,16 @@ export class IronicProvisioner implements BareMetalProvisioner {
     });
   }
 
-  async status(host: HostSpec): Promise<HostObservation> {
-    const node = await this.client.getNode(host.name);
-    if (!node) return { registered: false, state: 'enrolled', powerChanging: false };
+  async status(host: ProvisionerHost): Promise<HostObservation> {
+    const owned = await findOwnNode(this.client, host, { byMac: false, claim: false });
+    if (owned.kind === 'conflict') {
+      return { registered: false, state: 'error', error: { type: 'registration error', message: owned.message }, powerChanging: false, problem: { kind: 'conflict', message: owned.message } };
+    }
+    if (owned.kind === 'missing') {
+      const problem = owned.gone ? { problem: { kind: 'gone' as const, message: `Ironic has no node ${host.node.nodeId ?? ''} any more (the node recorded for the host was deleted)` } } : {};
+      return { registered: false, state: 'enrolled', powerChanging: false, ...problem };
+    }
+    const node = owned.node;
     const { state, error } = hostStateOf(node);
     return {
       registered: true,
@@ -227,7 +234,7 @@ export class IronicProvisioner implements BareMetalProvisioner {
   }
 
   /** After create/find: send `manage` when the node sits in enroll, report where it is otherwise. */
-  private async advanceRegistration(host: HostSpec, bmc: BmcAddress, credentials: BmcCredentials, node: IronicNode, created: boolean, options: StepOptions): Promise<Progress> {
+  private async advanceRegistration(host: ProvisionerHost, bmc: BmcAddress, credentials: BmcCredentials, node: IronicNode, created: boolean, options: StepOptions): Promise<Progress> {
     if (node.provisionState === S.verifying || (node.provisionState === S.enroll && inTransition(node))) return this.wait('registering', this.quickMs, node);
     if (node.provisionState !== S.enroll) {
       // A new job (restartOnFailure) refreshes the credentials, so a rotated BMC password lands.
@@ -244,37 +251,34 @@ export class IronicProvisioner implements BareMetalProvisioner {
     return this.request(node, 'manage', 'registering', this.quickMs);
   }
 
-  /** By name first, then by the port holding the boot MAC (a node someone enrolled by hand). */
-  private async findNode(host: HostSpec): Promise<Found> {
-    const byName = await this.client.getNode(host.name);
-    if (byName) return { kind: 'found', node: byName };
-    const port = await this.client.findPortByAddress(host.bootMacAddress);
-    if (!port) return { kind: 'missing' };
-    const node = await this.client.getNode(port.nodeUuid);
-    if (!node) return { kind: 'missing' };
-    if (node.name !== null && node.name !== host.name) {
-      return { kind: 'conflict', message: `boot MAC ${host.bootMacAddress} already belongs to Ironic node ${node.name} (${node.uuid})` };
-    }
-    return { kind: 'found', node: await this.client.updateNode(node.uuid, [{ op: 'add', path: '/name', value: host.name }]) };
+  /** The host's own node, or undefined when it has none; a node of another host throws NodeConflict. */
+  private async ownNode(host: ProvisionerHost, options: FindOptions = { byMac: false, claim: true }): Promise<IronicNode | undefined> {
+    const owned = await findOwnNode(this.client, host, options);
+    if (owned.kind === 'conflict') throw new NodeConflict(owned.message);
+    return owned.kind === 'found' ? owned.node : undefined;
   }
 
-  private async createNode(host: HostSpec, bmc: BmcAddress, credentials: BmcCredentials): Promise<IronicNode> {
+  private async createNode(host: ProvisionerHost, bmc: BmcAddress, credentials: BmcCredentials): Promise<IronicNode> {
     try {
       return await this.client.createNode(nodeCreateBody(host, bmc, credentials, this.settings), [credentials.password]);
     } catch (error: unknown) {
       // Another worker created it between our look-up and our POST: use theirs.
       if (!isIronicApiError(error, 409)) throw error;
-      const node = await this.client.getNode(host.name);
+      const node = await this.ownNode(host);
       if (!node) throw error;
       return node;
     }
   }
 
-  /** Creates the boot port if missing; says why when the MAC belongs to another node. */
+  /** Creates the boot port if missing; says why when the MAC belongs to another node (and whose it is). */
   private async ensurePort(node: IronicNode, mac: string): Promise<string | undefined> {
     const port = await this.client.findPortByAddress(mac);
     if (port?.nodeUuid === node.uuid) return undefined;
-    if (port) return `boot MAC ${mac} already belongs to another Ironic node (${port.nodeUuid})`;
+    if (port) {
+      const other = await this.client.getNode(port.nodeUuid);
+      const owner = other ? ownerOf(other) : undefined;
+      return `boot MAC ${mac} already belongs to Ironic node ${other ? describeNode(other) : port.nodeUuid}${owner ? `, host ${owner.label}'s` : ''}`;
+    }
     try {
       await this.client.createPort(node.uuid, mac);
       return undefined;
@@ -285,7 +289,7 @@ export class IronicProvisioner implements BareMetalProvisioner {
     }
   }
 
-  private async deploy(host: HostSpec, node: IronicNode, image: HostImage, configDrive: ConfigDrive): Promise<Progress> {
+  private async deploy(host: ProvisionerHost, node: IronicNode, image: HostImage, configDrive: ConfigDrive): Promise<Progress> {
     // Replaced whole, as Metal3 does: what a failed deploy left there (a masked configdrive,
     // another image's format) must not leak into this one.
     await this.client.updateNode(node.uuid, [{ op: 'add', path: '/instance_info', value: instanceInfo(image) }]);
@@ -333,11 +337,12 @@ export class IronicProvisioner implements BareMetalProvisioner {
    * retry. Every message is scrubbed of the given secrets. `working` is the state to report while
    * locked; `current` reads it from the node (power and abort change no provision state).
    */
-  private async step(host: HostSpec, working: HostState | 'current', errorType: HostErrorType, body: () => Promise<Progress>, secrets: readonly string[] = []): Promise<Progress> {
+  private async step(host: ProvisionerHost, working: HostState | 'current', errorType: HostErrorType, body: () => Promise<Progress>, secrets: readonly string[] = []): Promise<Progress> {
     try {
       const progress = await body();
       return progress.error ? { ...progress, error: { ...progress.error, message: redact(progress.error.message, secrets) } } : progress;
     } catch (error: unknown) {
+      if (error instanceof NodeConflict) return this.failed(errorType, error.message);
       if (isNodeLocked(error)) return this.wait(working === 'current' ? await this.currentState(host) : working, this.quickMs);
       if (isIronicApiError(error) && error.httpStatus >= 400 && error.httpStatus < 500 && error.httpStatus !== 406) {
         return this.failed(errorType, redact(error.fault, secrets));
@@ -346,11 +351,14 @@ export class IronicProvisioner implements BareMetalProvisioner {
     }
   }
 
-  private async currentState(host: HostSpec): Promise<HostState> {
+  private async currentState(host: ProvisionerHost): Promise<HostState> {
     const node = await this.client.getNode(host.name);
     return node ? hostStateOf(node).state : 'enrolled';
   }
 }
+
+/** The node found for a host is another host's (or nobody's): the step fails with this message. */
+class NodeConflict extends Error {}
 
 /** The host state of a node, failed ones placed at the step that failed (for steps that come before it). */
 function standingState(node: IronicNode): HostState {

@@ -16,6 +16,28 @@ import type { HostError, HostState } from './states.js';
 
 export type PowerAction = 'on' | 'off' | 'reboot';
 
+/**
+ * Which provisioner node is the host's own. A node is only ever used when it carries the host's
+ * mark (`hostId`), or is the node recorded for the host (`nodeId`, from before marks existed), or
+ * — unmarked, found by name or boot MAC — when the operator asked to `adopt` it. A node marked for
+ * another host is never touched.
+ */
+export interface NodeIdentity {
+  /** Slipway's id of the host: the node's mark. */
+  hostId: string;
+  /** The host as people name it (`<site>/<host>`), for messages and the node's mark. */
+  label: string;
+  /** The node's name, unique across every site. */
+  nodeName: string;
+  /** The node's UUID when one was created or found before. */
+  nodeId: string | null;
+  /** Take over an unmarked node found by name or boot MAC. */
+  adopt?: boolean;
+}
+
+/** A host as the provisioner works on it: its spec and its node's identity. */
+export type ProvisionerHost = HostSpec & { node: NodeIdentity };
+
 /** Options for methods that may find the node failed from an earlier attempt. */
 export interface StepOptions {
   /**
@@ -49,6 +71,11 @@ export interface HostObservation {
   powerChanging: boolean;
   /** Ironic's own words: provision state and last error, for operators. */
   detail?: { provisionState: string; targetProvisionState?: string; lastError?: string; maintenance?: boolean };
+  /**
+   * Why the provisioner cannot say (no node though one was recorded: `gone`; the node found is
+   * another host's or nobody's: `conflict`), with the reason in words.
+   */
+  problem?: { kind: 'gone' | 'conflict'; message: string };
 }
 
 export interface BareMetalProvisioner {
@@ -59,20 +86,20 @@ export interface BareMetalProvisioner {
    * credentials to an existing node, so a corrected or rotated password takes effect; the polls
    * that follow send no credentials.
    */
-  register(host: HostSpec, credentials: BmcCredentials, options?: StepOptions): Promise<Progress>;
+  register(host: ProvisionerHost, credentials: BmcCredentials, options?: StepOptions): Promise<Progress>;
 
   /** Bring a registered node to `available` (Ironic `provide`, which may clean). Idempotent. */
-  makeAvailable(host: HostSpec, options?: StepOptions): Promise<Progress>;
+  makeAvailable(host: ProvisionerHost, options?: StepOptions): Promise<Progress>;
 
   /**
    * Write the image and config drive and boot the host (Ironic instance_info, then `active`).
    * Idempotent: a node already deployed with this image is done; one deployed with another
    * image is an error (deprovision it first).
    */
-  provision(host: HostSpec, image: HostImage, configDrive: ConfigDrive, options?: StepOptions): Promise<Progress>;
+  provision(host: ProvisionerHost, image: HostImage, configDrive: ConfigDrive, options?: StepOptions): Promise<Progress>;
 
   /** Wipe the host back to `available` (Ironic `deleted`, then cleaning). Idempotent. */
-  deprovision(host: HostSpec, options?: StepOptions): Promise<Progress>;
+  deprovision(host: ProvisionerHost, options?: StepOptions): Promise<Progress>;
 
   /**
    * Request a power change. `done` means Ironic accepted the request (or, for `on` and `off`, the
@@ -80,22 +107,22 @@ export interface BareMetalProvisioner {
    * node locked): call again. Follow the change itself with `status` until `powerChanging` is
    * false. `on` and `off` are idempotent; `reboot` is NOT: every call that returns done reboots.
    */
-  setPower(host: HostSpec, action: PowerAction): Promise<Progress>;
+  setPower(host: ProvisionerHost, action: PowerAction): Promise<Progress>;
 
   /**
    * Stop the operation in progress where Ironic allows it (cleaning, inspection). Elsewhere — a
    * deploy in progress, say — Ironic cannot abort and the operation carries on; `done` is true
    * either way and `state` tells where the host is. Idempotent.
    */
-  abort(host: HostSpec): Promise<Progress>;
+  abort(host: ProvisionerHost): Promise<Progress>;
 
   /**
    * Delete the host's node from the provisioner, which then forgets it (state `enrolled`).
    * A deployed node is refused (deprovision first); a failed one is put into maintenance and
    * deleted. Idempotent: no node is done.
    */
-  remove(host: HostSpec): Promise<Progress>;
+  remove(host: ProvisionerHost): Promise<Progress>;
 
   /** Read the host's state without changing anything. Idempotent. */
-  status(host: HostSpec): Promise<HostObservation>;
+  status(host: ProvisionerHost): Promise<HostObservation>;
 }

@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
+import { DOWNLOAD_PATH, type DownloadSigner } from '../../services/packages/download-url.js';
 import type { Config } from '../../config.js';
 import type { PackageService } from '../../services/packages/service.js';
 import { UploadOffsetMismatchError } from '../../services/packages/errors.js';
@@ -22,7 +24,16 @@ export const ROLLOUT_JOB_HEADER = 'slipway-rollout-job';
  * package is never held in memory. The last byte completes the upload: sha256 checked (422 and
  * discarded when it differs), the version recorded, a rollout started when it is new.
  */
-export async function packageRoutes(app: App, deps: { packages: PackageService; config: Config }): Promise<void> {
+/** A PATCH's answer: where the upload stands, and the rollout the last byte started. */
+const PatchAccepted = Type.Null({
+  description: 'The chunk is stored; the last one also completes the upload',
+  headers: {
+    'upload-offset': { type: 'string', description: 'Where the next chunk starts' },
+    [ROLLOUT_JOB_HEADER]: { type: 'string', format: 'uuid', description: 'Set when this chunk completed the upload of a new version: the rollout job it started (POST …/complete answers it too)' },
+  },
+});
+
+export async function packageRoutes(app: App, deps: { packages: PackageService; config: Config; downloads: DownloadSigner }): Promise<void> {
   await app.register(async (scoped) => {
     const api = scoped as App;
     api.addContentTypeParser(OFFSET_CONTENT_TYPE, (_request, payload, done) => done(null, payload));
@@ -54,7 +65,7 @@ export async function packageRoutes(app: App, deps: { packages: PackageService; 
       return reply.status(200).header('upload-offset', String(status.offset)).header('upload-length', String(status.size)).header('cache-control', 'no-store').send();
     });
 
-    api.patch('/api/v1/clusters/:id/packages/uploads/:uploadId', { preHandler: api.authenticate, schema: { tags: ['packages'], summary: `Send bytes from Upload-Offset (body ${OFFSET_CONTENT_TYPE}); 204 with the new Upload-Offset, 409 with the current one when the offset is wrong`, params: UploadParams, headers: UploadOffsetHeaders, consumes: [OFFSET_CONTENT_TYPE], response: { 204: Type.Null(), ...errors, 415: ProblemSchema } } }, async (request, reply) => {
+    api.patch('/api/v1/clusters/:id/packages/uploads/:uploadId', { preHandler: api.authenticate, schema: { tags: ['packages'], summary: `Send bytes from Upload-Offset (body ${OFFSET_CONTENT_TYPE}); 204 with the new Upload-Offset, 409 with the current one when the offset is wrong`, params: UploadParams, headers: UploadOffsetHeaders, consumes: [OFFSET_CONTENT_TYPE], response: { 204: PatchAccepted, ...errors, 415: ProblemSchema } } }, async (request, reply) => {
       const { p, admin } = who(request.principal);
       if (!(request.headers['content-type'] ?? '').toLowerCase().startsWith(OFFSET_CONTENT_TYPE)) {
         throw new AppError('unsupported_media_type', 415, `Send the bytes as ${OFFSET_CONTENT_TYPE}`);
@@ -82,10 +93,30 @@ export async function packageRoutes(app: App, deps: { packages: PackageService; 
       return reply.status(204).send(null);
     });
 
-    api.get('/api/v1/clusters/:id/packages/:name/:version/content', { preHandler: api.authenticate, schema: { tags: ['packages'], summary: "A package's bytes (what node installers download)", params: Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String({ maxLength: 128 }), version: Type.String({ maxLength: 128 }) }), produces: ['application/octet-stream'] } }, async (request, reply) => {
+    const sendFile = (reply: FastifyReply, file: { path: string; size: number; sha256: string }) =>
+      reply.type('application/octet-stream').header('content-length', String(file.size)).header('digest', `sha-256=${Buffer.from(file.sha256, 'hex').toString('base64')}`).send(createReadStream(file.path));
+    const PackageParams = { name: Type.String({ maxLength: 128 }), version: Type.String({ maxLength: 128 }) };
+
+    api.get('/api/v1/clusters/:id/packages/:name/:version/content', { preHandler: api.authenticate, schema: { tags: ['packages'], summary: "A package's bytes, for the cluster's owner", params: Type.Object({ id: Type.String({ format: 'uuid' }), ...PackageParams }), produces: ['application/octet-stream'] } }, async (request, reply) => {
       const { p, admin } = who(request.principal);
-      const file = await deps.packages.file(p, request.params.id, request.params.name, request.params.version, admin);
-      return reply.type('application/octet-stream').header('content-length', String(file.size)).header('digest', `sha-256=${Buffer.from(file.sha256, 'hex').toString('base64')}`).send(createReadStream(file.path));
+      return sendFile(reply, await deps.packages.file(p, request.params.id, request.params.name, request.params.version, admin));
+    });
+
+    // What node installers download: no token, the link itself is the credential (GET only).
+    api.get(`${DOWNLOAD_PATH}/:clusterId/:name/:version`, {
+      exposeHeadRoute: false,
+      schema: {
+        tags: ['packages'],
+        summary: "A package's bytes through a signed link (what the install Job gets): one cluster, package and version, expiring (PACKAGE_URL_TTL); 403 when expired or changed",
+        params: Type.Object({ clusterId: Type.String({ format: 'uuid' }), ...PackageParams }),
+        querystring: Type.Object({ expires: Type.String({ maxLength: 12 }), signature: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+        produces: ['application/octet-stream'],
+        response: { 403: ProblemSchema, 404: ProblemSchema },
+      },
+    }, async (request, reply) => {
+      const target = { clusterId: request.params.clusterId, name: request.params.name, version: request.params.version };
+      deps.downloads.verify(target, request.query.expires, request.query.signature);
+      return sendFile(reply, await deps.packages.downloadFile(target));
     });
   });
 }

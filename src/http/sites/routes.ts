@@ -7,7 +7,7 @@ import { ProblemSchema, problemResponses } from '../schemas.js';
 import type { App } from '../types.js';
 import { sitePage } from '../views/site-page.js';
 import { sitesPage } from '../views/inventory-pages.js';
-import { DeprovisioningJobInput, HostInput, HostSchema, JobSummary, PowerJobInput, ProvisioningJobInput, SiteInput, SiteSchema } from './schemas.js';
+import { DeprovisioningJobInput, HostInput, HostSchema, JobSummary, SiteEventSchema, PowerJobInput, ProvisioningJobInput, SiteInput, SiteSchema } from './schemas.js';
 
 /** /api/v1/sites: the bare-metal inventory and its jobs, and the site page. */
 export async function siteRoutes(app: App, deps: { sites: SiteService; config: Config }): Promise<void> {
@@ -39,6 +39,10 @@ export async function siteRoutes(app: App, deps: { sites: SiteService; config: C
     return reply.status(204).send(null);
   });
 
+  app.get('/api/v1/sites/:site/events', { preHandler: app.authenticate, schema: { tags: ['sites'], summary: "The site's events outside its jobs: a host's Ironic node found to differ from what Slipway recorded, and agreeing again (newest 100, oldest first)", params: SiteParams, response: { 200: Type.Object({ items: Type.Array(SiteEventSchema) }), ...errors } } }, async (request) => {
+    const { p, admin } = who(request.principal);
+    return { items: await deps.sites.events(p, request.params.site, admin) };
+  });
   app.post('/api/v1/sites/:site/hosts', { preHandler: [app.authenticate, app.idempotent], schema: { tags: ['sites'], summary: 'Add a host (BMC credentials are stored encrypted and never returned)', params: SiteParams, body: HostInput, response: { 201: HostSchema, ...errors } } }, async (request, reply) => {
     const { p, admin } = who(request.principal);
     const host = await deps.sites.putHost(p, request.params.site, request.body, admin, false);
@@ -85,6 +89,7 @@ export async function siteRoutes(app: App, deps: { sites: SiteService; config: C
     const { p, admin } = who(request.principal);
     const site = await deps.sites.site(p, request.params.site, admin);
     const hosts = await deps.sites.hosts(p, site.name, admin);
-    return reply.type('text/html; charset=utf-8').send(sitePage(site, hosts, base));
+    const events = await deps.sites.events(p, site.name, admin, 50);
+    return reply.type('text/html; charset=utf-8').send(sitePage(site, hosts, events, base));
   });
 }

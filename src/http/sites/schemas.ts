@@ -71,7 +71,20 @@ const Hardware = Type.Object({
   nvme: Type.Optional(Type.Boolean()),
 });
 
+const ObservedSchema = Type.Object({
+  state: Type.String({ description: 'The host state the Ironic node stands for now (enrolled: the node is gone)' }),
+  reason: Type.String(),
+  seenAt: Type.String({ format: 'date-time' }),
+  provisionState: Type.Union([Type.String(), Type.Null()]),
+  poweredOn: Type.Union([Type.Boolean(), Type.Null()]),
+  maintenance: Type.Boolean(),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+});
+
 export const HostSchema = Type.Object({
+  id: Type.String({ format: 'uuid', description: "Marked on the host's Ironic node (extra.slipway_host)" }),
+  nodeName: Type.String({ description: "The Ironic node's name, unique across every site: <site>.<host>" }),
+  observed: Type.Union([ObservedSchema, Type.Null()], { description: "What Slipway last saw of the node when it differs from `state` (changed behind Slipway's back); null when they agree" }),
   site: Type.String(),
   name: Type.String(),
   spec: Type.Object({
@@ -97,11 +110,22 @@ export const HostSchema = Type.Object({
   updatedAt: Type.String(),
 });
 
+export const SiteEventSchema = Type.Object({
+  id: Type.String(),
+  site: Type.String(),
+  host: Type.Union([Type.String(), Type.Null()]),
+  type: Type.String({ description: 'host.differs or host.agrees' }),
+  message: Type.String(),
+  data: Type.Unknown(),
+  at: Type.String({ format: 'date-time' }),
+});
+
 export const ProvisioningJobInput = Type.Object(
   {
     hosts: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { minItems: 1, maxItems: 5000, uniqueItems: true })),
     image: Type.Optional(HostImageSchema),
     timeoutMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 60 })),
+    adopt: Type.Optional(Type.Boolean({ description: "Take over Ironic nodes found by a host's node name or boot MAC that no Slipway host has marked (never one marked for another host)" })),
   },
   { additionalProperties: false },
 );

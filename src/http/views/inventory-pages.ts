@@ -7,10 +7,11 @@ import { layout } from './layout.js';
 export function hostRow(h: Host): SafeHtml {
   return html`<tr data-host="${h.name}"><td>${h.name}</td><td>${h.spec.role}</td><td>${h.spec.bmc.address}</td>
 <td>${[h.location.room, h.location.rack].filter(Boolean).join(' / ')}</td>
-<td class="state state-${h.state}">${h.state}</td><td class="host-error">${h.errorType ? `${h.errorType}: ${h.errorMessage ?? ''}` : ''}</td></tr>`;
+<td class="state state-${h.state}">${h.state}</td><td class="host-error">${h.errorType ? `${h.errorType}: ${h.errorMessage ?? ''}` : ''}</td>
+<td class="observed">${h.observed ? html`<span class="status-failed">${h.observed.state}</span>: ${h.observed.reason} <span class="hint">(seen ${h.observed.seenAt})</span>` : ''}</td></tr>`;
 }
 
-export const HOST_TABLE_HEAD = html`<thead><tr><th>Host</th><th>Role</th><th>BMC</th><th>Room / rack</th><th>State</th><th>Error</th></tr></thead>`;
+export const HOST_TABLE_HEAD = html`<thead><tr><th>Host</th><th>Role</th><th>BMC</th><th>Room / rack</th><th>State</th><th>Error</th><th>Ironic differs</th></tr></thead>`;
 
 /** Every site the caller may see (an admin: all), each with its hosts and their state, linking to the site page. */
 export function sitesPage(sites: ReadonlyArray<{ site: Site; hosts: readonly Host[] }>, basePath: string, everyone: boolean): string {

@@ -1,4 +1,5 @@
 import type { Host, Site } from '../../services/sites/model.js';
+import type { SiteEvent } from '../../services/sites/store.js';
 import { html, SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { jsonForScript } from './deployment-page.js';
@@ -9,13 +10,15 @@ import { HOST_TABLE_HEAD, hostRow } from './inventory-pages.js';
  * follows the job's Server-Sent Events (the same stream deploys use) and redraws the host table
  * from the API on each event.
  */
-export function sitePage(site: Site, hosts: Host[], basePath: string): string {
+export function sitePage(site: Site, hosts: Host[], events: readonly SiteEvent[], basePath: string): string {
   const jobId = hosts.map((h) => h.jobId).find((id) => id !== null) ?? null;
   const body = html`
 <h1>Site ${site.name}</h1>
 <p>${site.description}</p>
 <h2>Hosts</h2>
 <table>${HOST_TABLE_HEAD}<tbody id="hosts">${hosts.map(hostRow)}</tbody></table>
+<h2>Seen in Ironic</h2>
+${events.length === 0 ? html`<p class="hint" id="site-events">Every host agrees with its Ironic node.</p>` : html`<ol class="events" id="site-events">${events.map((e) => html`<li data-type="${e.type}"><span class="type">${e.at}</span>${e.message}</li>`)}</ol>`}
 <h2>Job</h2>
 <p id="job">${jobId ? html`<code>${jobId}</code>` : 'No job yet.'}</p>
 <ol id="events"></ol>
@@ -36,8 +39,9 @@ export const SITE_PAGE_SCRIPT = `
         body.items.forEach(function (h) {
           var tr = el('tr'); tr.setAttribute('data-host', h.name);
           [h.name, h.spec.role, h.spec.bmc.address, [h.location.room, h.location.rack].filter(Boolean).join(' / '), h.state,
-           h.errorType ? h.errorType + ': ' + (h.errorMessage || '') : ''].forEach(function (text, i) {
-            var td = el('td', text); if (i === 4) td.className = 'state state-' + h.state; if (i === 5) td.className = 'host-error'; tr.appendChild(td);
+           h.errorType ? h.errorType + ': ' + (h.errorMessage || '') : '',
+           h.observed ? h.observed.state + ': ' + h.observed.reason + ' (seen ' + h.observed.seenAt + ')' : ''].forEach(function (text, i) {
+            var td = el('td', text); if (i === 4) td.className = 'state state-' + h.state; if (i === 5) td.className = 'host-error'; if (i === 6) td.className = 'observed'; tr.appendChild(td);
           });
           tbody.appendChild(tr);
         });

@@ -1,13 +1,13 @@
 import type { Config } from '../../config.js';
 import type { Pool } from '../../adapters/db/pool.js';
 import type { SecretBox } from '../../adapters/crypto/secret-box.js';
-import { IronicClient } from '../../adapters/ironic/client.js';
-import { IronicProvisioner } from '../../adapters/ironic/provisioner.js';
+import { ironicProvisionerFactory } from '../../services/provisioning/ironic-provisioner.js';
 import type { BmcCredentials, HostImage } from '../../domain/baremetal/host.js';
 import type { BareMetalProvisioner, PowerAction } from '../../domain/baremetal/provisioner.js';
 import type { HostState, HostStatus } from '../../domain/baremetal/states.js';
 import { deprovisionHosts, powerHosts, provisionHosts, type BatchOutcome } from '../../services/provisioning/engine.js';
 import { credentialsContext } from '../../services/sites/service.js';
+import { provisionerHost } from '../../services/sites/provisioner-host.js';
 import { DatabaseSlots } from '../../services/provisioning/database-slots.js';
 import { getSealedCredentials, listHosts, setHostStatus, setNodeId } from '../../services/sites/store.js';
 import { AppError } from '../../errors.js';
@@ -17,7 +17,7 @@ export interface BareMetalDeps {
   config: Config;
   pool: Pool;
   secretBox: SecretBox;
-  /** The real one talks to IRONIC_URL; tests may give another. */
+  /** Default: the one IRONIC_URL names; tests may give another. */
   provisioner?: () => BareMetalProvisioner;
   /** After a provisioning job: what follows for the newly provisioned hosts (joining their cluster); one line per action. */
   afterProvision?: (site: string, hosts: string[]) => Promise<string[]>;
@@ -32,15 +32,14 @@ interface JobInput {
   image?: HostImage;
   action?: PowerAction;
   remove?: boolean;
+  /** Take over unmarked Ironic nodes found by name or boot MAC (never another host's). */
+  adopt?: boolean;
 }
 
 function provisionerOf(deps: BareMetalDeps): BareMetalProvisioner {
-  if (deps.provisioner) return deps.provisioner();
-  if (!deps.config.ironicUrl) throw new AppError('ironic_not_configured', 503, 'IRONIC_URL is not set');
-  return new IronicProvisioner(new IronicClient({ endpoint: deps.config.ironicUrl }), {
-    quickPollMs: deps.config.ironicPollMs.quick,
-    slowPollMs: deps.config.ironicPollMs.slow,
-  });
+  const factory = deps.provisioner ?? ironicProvisionerFactory(deps.config);
+  if (!factory) throw new AppError('ironic_not_configured', 503, 'IRONIC_URL is not set');
+  return factory();
 }
 
 /**
@@ -72,7 +71,7 @@ export function bareMetalHandler(kind: 'provision' | 'deprovision' | 'power', de
       if (kind === 'power') {
         const action = input.action ?? 'on';
         const result = await ctx.step(step, () =>
-          powerHosts(provisioner, hosts.map((h) => h.spec), action, {
+          powerHosts(provisioner, hosts.map((h) => provisionerHost(h)), action, {
             ...options,
             pollMs: deps.config.ironicPollMs.quick,
             onHostResult: async (r) => {
@@ -83,10 +82,10 @@ export function bareMetalHandler(kind: 'provision' | 'deprovision' | 'power', de
         return outcomeOf(result.outcome, result.hosts.map((h) => (h.outcome === 'done' ? { name: h.name, state: 'done' } : { name: h.name, state: 'error', error: h.error })));
       }
       const result = await ctx.step(step, async () => {
-        if (kind === 'deprovision') return deprovisionHosts(provisioner, hosts.map((h) => h.spec), { ...options, remove: input.remove === true });
+        if (kind === 'deprovision') return deprovisionHosts(provisioner, hosts.map((h) => provisionerHost(h)), { ...options, remove: input.remove === true });
         const requests = await Promise.all(
           hosts.map(async (host) => ({
-            host: input.image ? { ...host.spec, image: input.image } : host.spec,
+            host: { ...provisionerHost(host, { adopt: input.adopt === true }), ...(input.image ? { image: input.image } : {}) },
             credentials: await openCredentials(deps, input.site, host.name),
             configDrive: host.configDrive,
           })),

@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js';
+import type { DownloadSigner } from '../../services/packages/download-url.js';
 import type { Pool } from '../../adapters/db/pool.js';
 import type { SecretBox } from '../../adapters/crypto/secret-box.js';
 import type { ClusterClient } from '../../adapters/kubernetes/cluster-client.js';
@@ -23,6 +24,8 @@ export interface PackageRolloutDeps {
   pool: Pool;
   secretBox: SecretBox;
   connectCluster: (kubeconfig: SafeKubeconfig) => ClusterClient;
+  /** Signs each install Job's download link (the Job has no other credential). */
+  downloads: DownloadSigner;
   installer?: InstallerFactory;
 }
 
@@ -75,7 +78,7 @@ async function installerFor(deps: PackageRolloutDeps, cluster: Cluster, client: 
     jobId: ctx.job.id,
     timeoutMs: deps.config.packageInstallTimeoutMs,
     pollMs: deps.config.bootstrapPollMs,
-    sourceOf: (name, version) => ({ url: `${base}${deps.config.basePath}/api/v1/clusters/${cluster.id}/packages/${encodeURIComponent(name)}/${encodeURIComponent(version)}/content`, sha256: digests.get(`${name}@${version}`) ?? '' }),
+    sourceOf: (name, version) => ({ url: `${base}${deps.downloads.sign({ clusterId: cluster.id, name, version })}`, sha256: digests.get(`${name}@${version}`) ?? '' }),
   });
 }
 

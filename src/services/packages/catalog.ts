@@ -34,6 +34,16 @@ export async function insertPackage(db: Queryable, p: { clusterId: string; name:
   return (rowCount ?? 0) > 0;
 }
 
+export async function setRolloutJob(db: Queryable, clusterId: string, name: string, version: string, jobId: string): Promise<void> {
+  await db.query('UPDATE packages SET rollout_job_id = $4 WHERE cluster_id = $1 AND name = $2 AND version = $3', [clusterId, name, version, jobId]);
+}
+
+/** The rollout job the version's upload started, if it is still there. */
+export async function rolloutJobOf(db: Queryable, clusterId: string, name: string, version: string): Promise<string | null> {
+  const { rows } = await db.query<{ rollout_job_id: string | null }>('SELECT rollout_job_id FROM packages WHERE cluster_id = $1 AND name = $2 AND version = $3', [clusterId, name, version]);
+  return rows[0]?.rollout_job_id ?? null;
+}
+
 export async function packageExists(db: Queryable, clusterId: string, name: string, version: string): Promise<boolean> {
   const { rows } = await db.query('SELECT 1 FROM packages WHERE cluster_id = $1 AND name = $2 AND version = $3', [clusterId, name, version]);
   return rows.length > 0;

@@ -6,7 +6,8 @@ import type { JobQueue } from '../../jobs/queue.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { recordAudit } from '../audit.js';
 import type { ClusterService } from '../clusters/service.js';
-import { insertPackage, listPackages, packageExists, packageFile, type PackageRecord } from './catalog.js';
+import { insertPackage, listPackages, packageExists, packageFile, rolloutJobOf, setRolloutJob, type PackageRecord } from './catalog.js';
+import type { DownloadTarget } from './download-url.js';
 import { enqueueRollout } from './rollout-jobs.js';
 import type { PackageStore, UploadRecord, UploadStatus } from './upload-store.js';
 
@@ -54,11 +55,14 @@ export class PackageService {
       const fresh = await insertPackage(tx, { clusterId, name: file.name, version: file.version, sha256: file.sha256, size: file.size, path: file.path, owner: principal.user });
       if (!fresh) return null;
       const job = await enqueueRollout(tx, this.deps.queue, principal.user, { clusterId, reason: `${file.name}@${file.version}` }, this.deps.config.packageInstallTimeoutMs * 10);
+      await setRolloutJob(tx, clusterId, file.name, file.version, job.id);
       await recordAudit(tx, { actor: principal.user, action: 'package.upload', subjectType: 'cluster', subjectId: clusterId, result: 'accepted', detail: { name: file.name, version: file.version, sha256: file.sha256, rolloutJobId: job.id } });
       return job;
     });
     if (rollout) this.deps.queue.wake('package-rollout');
-    return { name: file.name, version: file.version, sha256: file.sha256, size: file.size, rolloutJobId: rollout?.id ?? null };
+    // Completed before (the last PATCH does it): the same answer, with the rollout it started.
+    const rolloutJobId = rollout?.id ?? (await rolloutJobOf(this.deps.pool, clusterId, file.name, file.version));
+    return { name: file.name, version: file.version, sha256: file.sha256, size: file.size, rolloutJobId };
   }
 
   async discard(principal: Principal, clusterId: string, uploadId: string, isAdmin: boolean): Promise<void> {
@@ -69,6 +73,13 @@ export class PackageService {
   async list(principal: Principal, clusterId: string, isAdmin: boolean): Promise<PackageRecord[]> {
     await this.deps.clusters.get(principal, clusterId, isAdmin);
     return listPackages(this.deps.pool, clusterId);
+  }
+
+  /** The bytes behind a signed download link (the link was checked by the route). */
+  async downloadFile(target: DownloadTarget): Promise<{ path: string; size: number; sha256: string }> {
+    const file = await packageFile(this.deps.pool, target.clusterId, target.name, target.version);
+    if (!file) throw new NotFoundError(`Package ${target.name} ${target.version} not found for this cluster`, 'package_not_found');
+    return file;
   }
 
   async file(principal: Principal, clusterId: string, name: string, version: string, isAdmin: boolean): Promise<{ path: string; size: number; sha256: string }> {

@@ -9,8 +9,8 @@
  * stores them), and every provisioner step is idempotent, so a re-run job picks up where Ironic is.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import type { BmcCredentials, ConfigDrive, HostSpec } from '../../domain/baremetal/host.js';
-import type { BareMetalProvisioner, PowerAction } from '../../domain/baremetal/provisioner.js';
+import type { BmcCredentials, ConfigDrive } from '../../domain/baremetal/host.js';
+import type { BareMetalProvisioner, PowerAction, ProvisionerHost } from '../../domain/baremetal/provisioner.js';
 import type { HealthyHostState, HostStatus } from '../../domain/baremetal/states.js';
 import { runHost, type HostResult, type HostRunContext, type Phase } from './host-run.js';
 import type { Clock } from './poll.js';
@@ -53,7 +53,7 @@ export interface BatchResult {
 }
 
 export interface ProvisionRequest {
-  host: HostSpec;
+  host: ProvisionerHost;
   /** Decrypted inside the job, handed to the provisioner's register step only. */
   credentials: BmcCredentials;
   configDrive?: ConfigDrive;
@@ -78,7 +78,7 @@ export interface DeprovisionOptions extends EngineOptions {
 }
 
 /** Wipes every host back to available (Ironic `deleted` + cleaning), and optionally removes its node. */
-export function deprovisionHosts(provisioner: BareMetalProvisioner, hosts: readonly HostSpec[], options: DeprovisionOptions = {}): Promise<BatchResult> {
+export function deprovisionHosts(provisioner: BareMetalProvisioner, hosts: readonly ProvisionerHost[], options: DeprovisionOptions = {}): Promise<BatchResult> {
   return runBatch(
     hosts.map((host) => {
       const phases: Phase[] = [{ state: 'deprovisioning', errorType: 'deprovisioning error', step: (step) => provisioner.deprovision(host, step) }];
@@ -105,7 +105,7 @@ export interface PowerBatchResult {
 }
 
 /** Powers every host on, off, or reboots it, and checks the BMC got there. */
-export async function powerHosts(provisioner: BareMetalProvisioner, hosts: readonly HostSpec[], action: PowerAction, options: PowerOptions = {}): Promise<PowerBatchResult> {
+export async function powerHosts(provisioner: BareMetalProvisioner, hosts: readonly ProvisionerHost[], action: PowerAction, options: PowerOptions = {}): Promise<PowerBatchResult> {
   const slots = options.slots ?? new Slots(options.concurrency ?? DEFAULT_CONCURRENCY);
   const clock = clockOf(options);
   const callbackErrors: unknown[] = [];
@@ -142,7 +142,7 @@ function provisionPhases(provisioner: BareMetalProvisioner, request: ProvisionRe
 }
 
 interface HostPlan {
-  host: HostSpec;
+  host: ProvisionerHost;
   phases: Phase[];
   goal: HealthyHostState;
 }

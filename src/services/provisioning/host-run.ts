@@ -4,8 +4,7 @@
  * state or in `error` with a type — `timeout` when the host's time runs out, `cancelled` when the
  * job is cancelled (the provisioner is asked to abort what Ironic can abort).
  */
-import type { HostSpec } from '../../domain/baremetal/host.js';
-import type { BareMetalProvisioner, Progress, StepOptions } from '../../domain/baremetal/provisioner.js';
+import type { BareMetalProvisioner, Progress, StepOptions, ProvisionerHost } from '../../domain/baremetal/provisioner.js';
 import { transition, type HealthyHostState, type HostError, type HostErrorType, type HostStatus } from '../../domain/baremetal/states.js';
 import { errorMessage } from '../../errors.js';
 import { pollStep, type Clock } from './poll.js';
@@ -41,7 +40,7 @@ export interface HostResult {
   nodeId?: string;
 }
 
-export async function runHost(host: HostSpec, phases: readonly Phase[], goal: HealthyHostState, context: HostRunContext): Promise<HostResult> {
+export async function runHost(host: ProvisionerHost, phases: readonly Phase[], goal: HealthyHostState, context: HostRunContext): Promise<HostResult> {
   const tracker = new StatusTracker(context.report);
   const waited = await takeSlot(context, tracker);
   if (!waited) return { name: host.name, status: await tracker.fail({ type: 'cancelled', message: 'Cancelled before the host got a provisioning slot; nothing was done.' }) };
@@ -65,7 +64,7 @@ async function takeSlot(context: HostRunContext, tracker: StatusTracker): Promis
   }
 }
 
-async function runPhases(host: HostSpec, phases: readonly Phase[], goal: HealthyHostState, context: HostRunContext, tracker: StatusTracker): Promise<HostResult> {
+async function runPhases(host: ProvisionerHost, phases: readonly Phase[], goal: HealthyHostState, context: HostRunContext, tracker: StatusTracker): Promise<HostResult> {
   const deadline = context.clock.now() + context.timeoutMs;
   let nodeId: string | undefined;
   let finalState: HealthyHostState = goal;
@@ -102,7 +101,7 @@ async function runPhases(host: HostSpec, phases: readonly Phase[], goal: Healthy
 }
 
 /** Best effort: the host is failed either way; the sentence says what became of Ironic's work. */
-async function tryAbort(provisioner: BareMetalProvisioner, host: HostSpec): Promise<string> {
+async function tryAbort(provisioner: BareMetalProvisioner, host: ProvisionerHost): Promise<string> {
   try {
     const progress = await provisioner.abort(host);
     if (progress.error) return `Aborting failed: ${progress.error.message}`;

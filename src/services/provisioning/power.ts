@@ -2,8 +2,7 @@
  * One host's power change: request it (under the batch's slot cap), follow it until the BMC has
  * finished, and check the host ended where it should (on after `on` and `reboot`, off after `off`).
  */
-import type { HostSpec } from '../../domain/baremetal/host.js';
-import type { BareMetalProvisioner, HostObservation, PowerAction } from '../../domain/baremetal/provisioner.js';
+import type { BareMetalProvisioner, HostObservation, PowerAction, ProvisionerHost } from '../../domain/baremetal/provisioner.js';
 import type { HostError } from '../../domain/baremetal/states.js';
 import { pollStep, sleepUnlessAborted, type Clock, type PollOutcome } from './poll.js';
 import type { SlotPool } from './slots.js';
@@ -25,7 +24,7 @@ export interface PowerRunContext {
 /** Looks taken after a change ended without reaching the wanted state, before calling it failed. */
 const SETTLE_CHECKS = 3;
 
-export async function runPower(host: HostSpec, action: PowerAction, context: PowerRunContext): Promise<PowerResult> {
+export async function runPower(host: ProvisionerHost, action: PowerAction, context: PowerRunContext): Promise<PowerResult> {
   const failed = (error: HostError): PowerResult => ({ name: host.name, outcome: 'failed', error });
   try {
     await context.slots.acquire(context.signal);
@@ -40,7 +39,7 @@ export async function runPower(host: HostSpec, action: PowerAction, context: Pow
   }
 }
 
-async function changePower(host: HostSpec, action: PowerAction, context: PowerRunContext): Promise<PowerResult> {
+async function changePower(host: ProvisionerHost, action: PowerAction, context: PowerRunContext): Promise<PowerResult> {
   const deadline = context.clock.now() + context.timeoutMs;
   const limits = { deadline, maxConsecutiveFailures: context.maxConsecutiveFailures, errorType: 'power management error' as const, ...(context.signal ? { signal: context.signal } : {}) };
   const requested = await pollStep(() => context.provisioner.setPower(host, action), limits, context.clock, async () => {});

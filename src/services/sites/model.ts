@@ -15,8 +15,29 @@ export interface HostLocation {
   position?: string;
 }
 
+/**
+ * What Slipway saw of the host's Ironic node when it did not match the host's state: the node's
+ * own words, why it differs, and when it was seen. Nothing is rewritten from it silently.
+ */
+export interface HostObservedState {
+  /** The host state the node stands for now (`enrolled` when the node is gone). */
+  state: HostState;
+  reason: string;
+  seenAt: string;
+  provisionState: string | null;
+  poweredOn: boolean | null;
+  maintenance: boolean;
+  lastError: string | null;
+}
+
 /** A host as the API shows it: never its BMC credentials. */
 export interface Host {
+  /** Slipway's id of the host, marked on its Ironic node (extra.slipway_host). */
+  id: string;
+  /** Its Ironic node's name, unique across every site: `<site>.<host>`. */
+  nodeName: string;
+  /** Set when the node differs from `state` (see HostObservedState); null when they agree. */
+  observed: HostObservedState | null;
   site: string;
   name: string;
   spec: HostSpec;

@@ -4,6 +4,7 @@ import type { SecretBox } from '../../adapters/crypto/secret-box.js';
 import { hostSpecProblems, validateHostSpec, type BmcCredentials, type HostImage } from '../../domain/baremetal/host.js';
 import { operationAllowed, type HostOperation } from '../../domain/baremetal/states.js';
 import type { PowerAction } from '../../domain/baremetal/provisioner.js';
+import type { HostReconciler } from './reconcile.js';
 import type { Principal } from '../../http/auth/jwt.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { JobKind, JobRecord } from '../../jobs/model.js';
@@ -20,6 +21,9 @@ export class IronicNotConfiguredError extends AppError {
     super('ironic_not_configured', 503, 'This service has no IRONIC_URL: bare-metal jobs cannot run');
   }
 }
+
+/** How long a read waits for the comparison with Ironic. */
+const READ_RECONCILE_MS = 3000;
 
 /** The context a host's sealed BMC credentials are bound to. */
 export function credentialsContext(site: string, host: string): string {
@@ -48,6 +52,7 @@ export interface BareMetalJobInput {
   timeoutMinutes?: number;
   action?: PowerAction;
   remove?: boolean;
+  adopt?: boolean;
 }
 
 const OPERATION_OF: Record<'provision' | 'deprovision' | 'power', HostOperation> = { provision: 'provision', deprovision: 'deprovision', power: 'power' };
@@ -57,7 +62,7 @@ const OPERATION_OF: Record<'provision' | 'deprovision' | 'power', HostOperation>
  * whoever created it; its owner and admins may change it and run jobs on it.
  */
 export class SiteService {
-  constructor(private readonly deps: { config: Config; pool: Pool; queue: JobQueue; secretBox: SecretBox }) {}
+  constructor(private readonly deps: { config: Config; pool: Pool; queue: JobQueue; secretBox: SecretBox; reconciler?: HostReconciler }) {}
 
   async createSite(principal: Principal, input: { name: string; description?: string }): Promise<Site> {
     if (input.name.length > 63 || !SITE_NAME.test(input.name)) {
@@ -87,14 +92,40 @@ export class SiteService {
     await recordAudit(this.deps.pool, { actor: principal.user, action: 'site.delete', subjectType: 'site', subjectId: name, result: 'deleted' });
   }
 
+  /** The site's hosts, each compared with its Ironic node first (see HostReconciler). */
   async hosts(principal: Principal, site: string, isAdmin: boolean): Promise<Host[]> {
     await this.site(principal, site, isAdmin);
-    return store.listHosts(this.deps.pool, site);
+    return this.reconciled(site);
+  }
+
+  /** The site's events outside its jobs (a host's node found to differ, and agreeing again). */
+  async events(principal: Principal, site: string, isAdmin: boolean, limit = 100): Promise<store.SiteEvent[]> {
+    await this.site(principal, site, isAdmin);
+    return store.listSiteEvents(this.deps.pool, site, limit);
+  }
+
+  /**
+   * Reads compare with Ironic, bounded in time: a slow or unreachable Ironic leaves what was
+   * recorded (the comparison finishes in the background and shows on the next read).
+   */
+  private async reconciled(site: string, names?: readonly string[]): Promise<Host[]> {
+    const reconciler = this.deps.reconciler;
+    if (!reconciler) return store.listHosts(this.deps.pool, site, names);
+    const compared = reconciler.reconcileSite(site, names);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), READ_RECONCILE_MS);
+    });
+    try {
+      return (await Promise.race([compared.catch(() => undefined), late])) ?? (await store.listHosts(this.deps.pool, site, names));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async host(principal: Principal, site: string, name: string, isAdmin: boolean): Promise<Host> {
     await this.site(principal, site, isAdmin);
-    const host = await store.getHost(this.deps.pool, site, name);
+    const host = (await this.reconciled(site, [name]))[0];
     if (!host) throw new NotFoundError(`Host ${name} not found in site ${site}`, 'host_not_found');
     return host;
   }
@@ -173,7 +204,7 @@ export class SiteService {
         subjectType: 'site',
         subjectId: site,
         owner: principal.user,
-        input: { site, hosts: names, timeoutMs, ...(input.image ? { image: input.image } : {}), ...(input.action ? { action: input.action } : {}), ...(input.remove ? { remove: true } : {}) },
+        input: { site, hosts: names, timeoutMs, ...(input.image ? { image: input.image } : {}), ...(input.action ? { action: input.action } : {}), ...(input.remove ? { remove: true } : {}), ...(input.adopt ? { adopt: true } : {}) },
         steps: [`${kind} hosts`],
         ...(options.parentId ? { parentId: options.parentId } : {}),
       });

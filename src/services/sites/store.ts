@@ -1,7 +1,7 @@
 import type { Queryable } from '../../adapters/db/pool.js';
 import type { ConfigDrive, HostSpec } from '../../domain/baremetal/host.js';
 import type { HostErrorType, HostState } from '../../domain/baremetal/states.js';
-import type { Host, HostLocation, Site } from './model.js';
+import type { Host, HostLocation, HostObservedState, Site } from './model.js';
 
 /** SQL for sites and hosts. Credentials are read only by `getSealedCredentials`. */
 interface SiteRow {
@@ -44,6 +44,9 @@ export async function deleteSite(db: Queryable, name: string): Promise<boolean> 
 }
 
 interface HostRow {
+  id: string;
+  node_name: string;
+  observed: HostObservedState | null;
   site: string;
   name: string;
   spec: HostSpec;
@@ -61,9 +64,12 @@ interface HostRow {
   updated_at: Date;
 }
 
-const HOST_COLUMNS = 'site, name, spec, location, config_drive, labels, state, error_type, error_message, node_id, powered_on, address, job_id, created_at, updated_at';
+const HOST_COLUMNS = 'id, node_name, observed, site, name, spec, location, config_drive, labels, state, error_type, error_message, node_id, powered_on, address, job_id, created_at, updated_at';
 
 const toHost = (row: HostRow): Host => ({
+  id: row.id,
+  nodeName: row.node_name,
+  observed: row.observed,
   site: row.site,
   name: row.name,
   spec: row.spec,
@@ -155,7 +161,7 @@ export async function setHostStatus(
   status: { state: HostState; errorType?: HostErrorType | null; errorMessage?: string | null; nodeId?: string | null; poweredOn?: boolean | null },
 ): Promise<void> {
   await db.query(
-    `UPDATE hosts SET state = $3, error_type = $4, error_message = $5,
+    `UPDATE hosts SET state = $3, error_type = $4, error_message = $5, observed = NULL,
             node_id = COALESCE($6, node_id), powered_on = COALESCE($7, powered_on), updated_at = now()
       WHERE site = $1 AND name = $2`,
     [site, name, status.state, status.errorType ?? null, status.errorMessage ?? null, status.nodeId ?? null, status.poweredOn ?? null],
@@ -165,4 +171,55 @@ export async function setHostStatus(
 /** Ironic's node id for the host (null once its node was removed). */
 export async function setNodeId(db: Queryable, site: string, name: string, nodeId: string | null): Promise<void> {
   await db.query('UPDATE hosts SET node_id = $3, updated_at = now() WHERE site = $1 AND name = $2', [site, name, nodeId]);
+}
+
+/**
+ * Records what the host's node looks like when it differs from the host's state (null: it agrees).
+ * Only a new reason is written, so `seenAt` says since when; returns whether anything changed.
+ */
+export async function setObserved(db: Queryable, site: string, name: string, observed: HostObservedState | null): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE hosts SET observed = $3::jsonb
+      WHERE site = $1 AND name = $2 AND (observed->>'reason') IS DISTINCT FROM ($3::jsonb->>'reason')`,
+    [site, name, observed === null ? null : JSON.stringify(observed)],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export interface SiteEvent {
+  id: string;
+  site: string;
+  host: string | null;
+  type: string;
+  message: string;
+  data: unknown;
+  at: string;
+}
+
+export async function appendSiteEvent(db: Queryable, event: { site: string; host: string | null; type: string; message: string; data?: unknown }): Promise<void> {
+  await db.query('INSERT INTO site_events (site, host, type, message, data) VALUES ($1, $2, $3, $4, $5)', [event.site, event.host, event.type, event.message, JSON.stringify(event.data ?? {})]);
+}
+
+/** The newest `limit` events of a site, oldest first. */
+export async function listSiteEvents(db: Queryable, site: string, limit: number): Promise<SiteEvent[]> {
+  const { rows } = await db.query<{ id: string; site: string; host: string | null; type: string; message: string; data: unknown; at: Date }>(
+    'SELECT * FROM (SELECT id, site, host, type, message, data, at FROM site_events WHERE site = $1 ORDER BY id DESC LIMIT $2) newest ORDER BY id',
+    [site, limit],
+  );
+  return rows.map((row) => ({ id: String(row.id), site: row.site, host: row.host, type: row.type, message: row.message, data: row.data, at: row.at.toISOString() }));
+}
+
+/** Sites with hosts that have (or had) an Ironic node: what the periodic reconciliation looks at. */
+export async function sitesWithNodes(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ site: string }>("SELECT DISTINCT site FROM hosts WHERE node_id IS NOT NULL OR state <> 'enrolled' ORDER BY site");
+  return rows.map((row) => row.site);
+}
+
+/** Hosts among these held by a queued or running job (a job's own reads are the truth then). */
+export async function hostsInJobs(db: Queryable, site: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT h.name FROM hosts h JOIN jobs j ON j.id = h.job_id WHERE h.site = $1 AND j.status IN ('queued', 'running')`,
+    [site],
+  );
+  return new Set(rows.map((row) => row.name));
 }

@@ -65,6 +65,10 @@ export class NodeStore {
   /** Highest number of nodes deploying at once. */
   maxDeploying = 0;
 
+  /**
+   * Faults are injected per Slipway host name: they hit the node named `<site>.<host>` (as Slipway
+   * names nodes) for any site, or a node named exactly so.
+   */
   inject(hostName: string, fault: Fault): void {
     this.faults.set(hostName, [...(this.faults.get(hostName) ?? []), fault]);
   }
@@ -240,7 +244,7 @@ export class NodeStore {
   }
 
   private faultOf<K extends Fault['kind']>(node: FakeNode, kind: K): Extract<Fault, { kind: K }> | undefined {
-    const faults = node.name === null ? undefined : this.faults.get(node.name);
+    const faults = node.name === null ? undefined : (this.faults.get(node.name) ?? this.faults.get(node.name.slice(node.name.lastIndexOf('.') + 1)));
     return faults?.find((fault): fault is Extract<Fault, { kind: K }> => fault.kind === kind);
   }
 }

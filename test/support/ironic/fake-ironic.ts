@@ -142,7 +142,8 @@ function routeNodes(store: NodeStore, method: string, rest: string[], body: unkn
 function routePorts(store: NodeStore, method: string, url: URL, body: unknown): Reply {
   if (method === 'GET') {
     const address = url.searchParams.get('address')?.toLowerCase();
-    const ports = [...store.ports.values()].filter((port) => address === undefined || port.address === address);
+    const nodeUuid = url.searchParams.get('node_uuid') ?? undefined;
+    const ports = [...store.ports.values()].filter((port) => (address === undefined || port.address === address) && (nodeUuid === undefined || port.node_uuid === nodeUuid));
     return { status: 200, body: { ports } };
   }
   if (method !== 'POST') throw new IronicRefusal(405, 'Method not allowed');
