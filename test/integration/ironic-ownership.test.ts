@@ -13,7 +13,7 @@ import { waitForJob } from '../support/cluster-helpers.js';
  *   deprovisioning one leaves the other's machine `active`;
  * - a host whose boot MAC is on a node marked for another host is refused and nothing changes;
  *   an unmarked node is taken only when the operator asks to adopt it;
- * - a node deprovisioned, put in maintenance or deleted behind Slipway's back shows on its host as
+ * - a node deprovisioned, put in maintenance, deleted or failed behind Slipway's back shows on its host as
  *   observed (on a read, and from the periodic reconciliation), as a site event and on the page.
  */
 const TEST_IMAGE = { url: 'http://127.0.0.1:1/images/ubuntu-22.04.qcow2', checksum: 'e'.repeat(64), checksumType: 'sha256', format: 'qcow2' };
@@ -69,7 +69,8 @@ describe.runIf(!unavailable || process.env.CI === 'true')('host ownership and st
     const until = Date.now() + 60_000;
     for (;;) {
       const current = await node(ident);
-      if (current?.provision_state === state && current.target_provision_state === null) return;
+      // A failed state keeps its target: reaching it is settling there.
+      if (current?.provision_state === state && (current.target_provision_state === null || state.endsWith('failed'))) return;
       if (Date.now() > until) throw new Error(`node ${ident} is ${current?.provision_state ?? 'gone'}, not ${state}: ${await ironic.logTail()}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -169,5 +170,20 @@ describe.runIf(!unavailable || process.env.CI === 'true')('host ownership and st
     expect(gone.observed).toMatchObject({ state: 'enrolled', reason: expect.stringContaining('the node recorded for the host was deleted') });
     // Bob's machine was never touched.
     expect((await host(bob, 'site-b', 'server-1')).observed).toBeNull();
+  }, 200_000);
+
+  it('shows a node that failed behind its back, with Ironic\'s last error', async () => {
+    const adopted = await host(ada, 'site-a', 'server-3');
+    const id = adopted.nodeId ?? '';
+    await ironicApi('PUT', `/v1/nodes/${id}/states/provision`, { target: 'deleted' });
+    await settled(id, 'available');
+    await ironicApi('PUT', `/v1/nodes/${id}/states/provision`, { target: 'manage' });
+    await settled(id, 'manageable');
+    // A manual clean with a step no interface has: Ironic fails the node ("clean failed").
+    expect((await ironicApi('PUT', `/v1/nodes/${id}/states/provision`, { target: 'clean', clean_steps: [{ interface: 'deploy', step: 'no_such_step' }] })).status).toBe(202);
+    await settled(id, 'clean failed');
+    const failed = await host(ada, 'site-a', 'server-3');
+    expect(failed.state).toBe('provisioned');
+    expect(failed.observed).toMatchObject({ state: 'error', reason: expect.stringMatching(/^Ironic reports the node "clean failed" \(error: .+\) while Slipway recorded provisioned$/) });
   }, 200_000);
 });
