@@ -10,8 +10,9 @@ import { launchBrowser, openPage, shouldRunBrowserTests, type WatchedPage } from
 /**
  * The README's first steps, followed literally in Debian's Chromium: `npm start` (embedded
  * PostgreSQL, development secret, nothing configured but a free port on 127.0.0.1 and a data
- * folder of this test's own), `npm run try-cluster` (TEST DOUBLES: the fake API server and fake
- * orchestrators, as the README says) in the same data folder, then open the printed URL, pick
+ * folder of this test's own), `npm run try-cluster` in the same data folder (the real control
+ * plane where Go builds it, else the fake API server; TEST DOUBLES play the orchestrator either
+ * way, as the README says), then open the printed URL, pick
  * *Slipway Example Pipeline*, upload the kube config try-cluster wrote, deploy, and see
  * `succeeded` with the web UI links — and the deployment on the deployments page.
  */
@@ -52,10 +53,23 @@ async function stop(started: Started | undefined): Promise<void> {
   const child = started?.child;
   if (!child?.pid || child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(-child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 20_000);
+  const group = child.pid;
+  process.kill(-group, 'SIGTERM');
+  const timer = setTimeout(() => process.kill(-group, 'SIGKILL'), 30_000);
   await exited;
+  // npm may exit before the program below it has finished stopping (a control plane, PostgreSQL):
+  // wait for the whole process group.
+  while (groupAlive(group)) await new Promise((resolve) => setTimeout(resolve, 100));
   clearTimeout(timer);
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let dataDir: string;
@@ -81,7 +95,7 @@ describe.runIf(shouldRunBrowserTests())("the README's first steps in Chromium", 
   }, 60_000);
 
   it(
-    'opens the printed URL, deploys the example to the pretend cluster and finds it again on the deployments page',
+    'opens the printed URL, deploys the example to the try-cluster and finds it again on the deployments page',
     async () => {
       const printed = (await service?.line)?.replace(/^Open: /, '') ?? '';
       expect(printed).toMatch(/^http:\/\/localhost:\d+\/\?jwtToken=[\w.-]+$/);

@@ -128,20 +128,20 @@ describe('assessDeployment', () => {
     ];
     expect(assessDeployment(deployment('a', startingStatus), [p], events)).toEqual({
       status: 'progressing',
-      reason: `cannot pull image ${IMAGE}: Failed to pull image "${IMAGE}": manifest unknown`,
+      reason: `cannot pull image ${IMAGE} (${reason}): Failed to pull image "${IMAGE}": manifest unknown`,
     });
   });
 
   it('falls back to the waiting message without events', () => {
     const p = pod('a', { ready: false, containers: [waiting('a', 'ErrImagePull', 'pull access denied')] });
-    expect(assessDeployment(deployment('a', startingStatus), [p], []).reason).toBe(`cannot pull image ${IMAGE}: pull access denied`);
+    expect(assessDeployment(deployment('a', startingStatus), [p], []).reason).toBe(`cannot pull image ${IMAGE} (ErrImagePull): pull access denied`);
   });
 
   it('fails at once on an invalid image name', () => {
     const p = pod('a', { ready: false, containers: [waiting('a', 'InvalidImageName', 'couldn\'t parse image reference')] });
     expect(assessDeployment(deployment('a', startingStatus), [p], [])).toEqual({
       status: 'failed',
-      reason: `cannot pull image ${IMAGE}: couldn't parse image reference`,
+      reason: `cannot pull image ${IMAGE} (InvalidImageName): couldn't parse image reference`,
     });
   });
 
@@ -303,7 +303,7 @@ describe('assessSolution', () => {
     const health = assessSolution(state, expected);
     expect(health).toMatchObject({ ready: false, terminal: false });
     expect(describeUnready(health)).toEqual([
-      `Deployment/a: cannot pull image ${IMAGE}: Back-off pulling image`,
+      `Deployment/a: cannot pull image ${IMAGE} (ImagePullBackOff): Back-off pulling image`,
       'Deployment/b: cannot schedule pod b-7d9f-abcde: 0/1 nodes are available',
     ]);
   });

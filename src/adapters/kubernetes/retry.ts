@@ -44,11 +44,26 @@ function isTransientStatus(status: number): boolean {
   return status === 409 || status === 429 || status >= 500;
 }
 
+/**
+ * The API server's own words: a `Status` object's `message`, whether the client parsed the body or
+ * handed it over as text (it does the latter for some answers of a real kube-apiserver).
+ */
 function serverMessage(body: unknown, status: number): string {
   if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') {
     return body.message;
   }
-  if (typeof body === 'string' && body.trim() !== '') return body.trim().slice(0, 500);
+  if (typeof body === 'string' && body.trim() !== '') {
+    const text = body.trim();
+    if (text.startsWith('{')) {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof parsed.message === 'string') return parsed.message;
+      } catch {
+        // not JSON after all: the text itself
+      }
+    }
+    return text.slice(0, 500);
+  }
   return `HTTP ${status}`;
 }
 

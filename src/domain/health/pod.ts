@@ -80,7 +80,7 @@ function containerProblem(
       messageIncludes: image,
     });
     const message = event?.message ?? waiting?.message ?? reason;
-    return { reason: `cannot pull image ${image}: ${message}`, terminal: TERMINAL_IMAGE_REASONS.includes(reason) };
+    return { reason: `cannot pull image ${image} (${reason}): ${message}`, terminal: TERMINAL_IMAGE_REASONS.includes(reason) };
   }
   if (reason === 'CrashLoopBackOff') return crashLoop(status);
   if (CONFIG_ERROR_REASONS.includes(reason) || TERMINAL_CONTAINER_REASONS.includes(reason)) {

@@ -5,6 +5,8 @@ import type { SafeKubeconfig } from '../../domain/kubeconfig.js';
 import type { SolutionSource } from '../../domain/solution.js';
 import type { RenderedSolution } from '../../domain/manifests/render-solution.js';
 import type { ClusterClient } from '../../adapters/kubernetes/cluster-client.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesApplyError } from '../../adapters/kubernetes/errors.js';
 import { describeObject, FIELD_MANAGER } from '../../adapters/kubernetes/apply.js';
 import { waitForReady } from '../../adapters/kubernetes/wait-for-ready.js';
 import type { OrchestratorClient } from '../../adapters/orchestrator/client.js';
@@ -155,29 +157,49 @@ async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterC
 }
 
 async function applyRendered(ctx: JobContext, pool: Pool, cluster: ClusterClient, rendered: RenderedSolution, deploymentId: string): Promise<{ applied: number; waves: number }> {
-  const waves = [[rendered.namespaceObject], rendered.persistentVolumeClaims, rendered.services, rendered.deployments].filter((wave) => wave.length > 0);
+  const rest = [rendered.persistentVolumeClaims, rendered.services, rendered.deployments].filter((wave) => wave.length > 0);
   const applied: string[] = [];
   let marking: Promise<void> = Promise.resolve();
+  const options = {
+    fieldManager: FIELD_MANAGER,
+    concurrency: APPLY_CONCURRENCY,
+    signal: ctx.signal,
+    onApplied: (object: KubernetesObject, result: { managers: readonly string[] }) => {
+      applied.push(describeObject(object));
+      // Slipway made the namespace (and undeploy removes it) when no other field manager has
+      // ever touched it: one that existed before carries its creator's entry (kubectl-create, …).
+      if (object.kind === 'Namespace' && result.managers.every((manager) => manager === FIELD_MANAGER)) {
+        marking = setNamespaceCreated(pool, deploymentId);
+      }
+    },
+  };
   try {
-    const result = await cluster.applyWaves(waves, {
-      fieldManager: FIELD_MANAGER,
-      concurrency: APPLY_CONCURRENCY,
-      signal: ctx.signal,
-      onApplied: (object, result) => {
-        applied.push(describeObject(object));
-        // Slipway made the namespace (and undeploy removes it) when no other field manager has
-        // ever touched it: one that existed before carries its creator's entry (kubectl-create, …).
-        if (object.kind === 'Namespace' && result.managers.every((manager) => manager === FIELD_MANAGER)) {
-          marking = setNamespaceCreated(pool, deploymentId);
-        }
-      },
-    });
+    const first = await applyNamespace(ctx, cluster, rendered, options);
+    const result = await cluster.applyWaves(rest, options);
     // One event for the lot: an event per object would queue a hundred writes behind the apply.
     await ctx.event('applied', `${applied.length} objects applied`, { objects: applied });
-    return { applied: result.applied, waves: waves.length };
+    return { applied: first + result.applied, waves: rest.length + 1 };
   } finally {
     await marking;
     await setApplied(pool, deploymentId, applied);
+  }
+}
+
+/**
+ * The namespace first. A kube config allowed into its own namespace only (a RoleBinding there)
+ * may not patch the Namespace object: when the API server forbids that but the namespace exists
+ * and is Active, the deploy goes on in it — it is not Slipway's, so undeploy leaves it.
+ */
+async function applyNamespace(ctx: JobContext, cluster: ClusterClient, rendered: RenderedSolution, options: Parameters<ClusterClient['applyWaves']>[1]): Promise<number> {
+  try {
+    return (await cluster.applyWaves([[rendered.namespaceObject]], options)).applied;
+  } catch (error: unknown) {
+    if (!(error instanceof KubernetesApplyError) || error.httpStatus !== 403) throw error;
+    const namespace = rendered.namespaceObject.metadata?.name ?? '';
+    const phase = await cluster.namespacePhase(namespace).catch(() => undefined);
+    if (phase !== 'active') throw error;
+    await ctx.event('namespace', `Namespace ${namespace} exists and this kube config may not change it: deploying into it as it is`);
+    return 0;
   }
 }
 

@@ -1,0 +1,132 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realKubeUnavailable, startControlPlane, type ControlPlane } from '../support/real-kube.js';
+import { startClusterStandIns, type ClusterStandIns } from '../support/real-kube-stand-ins.js';
+import { cdsEnvironment, startFakeCds, type FakeCds } from '../support/fake-cds.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+import { waitForDeployment, type DeploymentBody } from '../support/deploy-helpers.js';
+
+/**
+ * The deploy path judged by the real Kubernetes control plane (test/support/real-kube.ts:
+ * kube-apiserver with RBAC and the default admission plugins, controller manager, scheduler,
+ * etcd; kwok plays the kubelets of three Nodes at 127.0.0.1). Test doubles, each saying so: the
+ * fake CDS/Nexus serving Graphene's fixture solutions, the fake orchestrator at the node port the
+ * real apiserver allocated, and a stand-in provisioner making the shared folder's volume. Slipway
+ * itself runs exactly as `npm start` builds it: orchestrators are reached at node address:node port.
+ */
+const EXAMPLE = { solutionId: 'slipway-example-pipeline', revisionId: '1.0.0' };
+const FIXTURES = {
+  sudoku: { solutionId: '00aff3ab-94cb-4969-93c3-a95be53c05d2', revisionId: '2f7c7ef1-262c-4a73-8393-aef1ded7cad3' },
+  'shared-folder': { solutionId: 'b979dabb-b461-47ae-8459-37b3f4be8851', revisionId: 'efe8ef3d-0d79-4347-abd7-c675411e9b50' },
+  simple: { solutionId: 'e3794e16-0225-4bf1-a99c-b99638a22232', revisionId: '7220ac2a-a908-46df-a58d-bad87bbbad23' },
+};
+
+const unavailable = realKubeUnavailable();
+if (unavailable && process.env.CI === 'true') throw new Error(`CI=true but the real control plane cannot run: ${unavailable}`);
+if (unavailable) console.warn(`Skipping the real-control-plane tests: ${unavailable}`);
+
+describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plane', () => {
+  let work: string;
+  let plane: ControlPlane;
+  let standIns: ClusterStandIns;
+  let cds: FakeCds;
+  let stack: TestStack;
+  let token: string;
+  const server = () => stack.runtime.app.server;
+
+  async function deploy(ids: { solutionId: string; revisionId: string }, namespace: string, kubeconfig = plane.kubeconfig): Promise<DeploymentBody> {
+    const response = await request(server()).post('/api/v1/deployments').set('authorization', token).send({ ...ids, namespace, kubeconfig });
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    return waitForDeployment(stack, token, String(response.body.id), undefined, 90_000);
+  }
+
+  const objects = async (namespace: string, kinds = 'deployments,services,persistentvolumeclaims'): Promise<Array<{ kind: string; metadata: { name: string; resourceVersion: string } }>> =>
+    (JSON.parse(await plane.kubectl(['get', kinds, '-n', namespace, '-o', 'json'])) as { items: Array<{ kind: string; metadata: { name: string; resourceVersion: string } }> }).items;
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'slipway-real-kube-'));
+    plane = await startControlPlane(path.join(work, 'cluster'));
+    standIns = startClusterStandIns(plane.kubeconfig);
+    cds = await startFakeCds();
+    stack = await startTestStack({ ...cdsEnvironment(cds), DEPLOY_TIMEOUT: '60s' });
+    // A model whose image no registry has: kwok's Stage for `*.invalid/` images reports ErrImagePull.
+    const unpullable = path.join(stack.config.solutionsDir, 'unpullable-model', '1');
+    await mkdir(unpullable, { recursive: true });
+    await writeFile(path.join(unpullable, 'solution.json'), JSON.stringify({ name: 'Unpullable Model', kind: 'model', containerName: 'echo', image: 'registry.invalid/echo:1' }));
+    token = await stack.token();
+  }, 600_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await standIns?.close();
+    await cds?.close();
+    await plane?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  }, 120_000);
+
+  it('deploys the bundled example and the three Graphene fixtures to succeeded: orchestrator run, services and web UI links listed', async () => {
+    for (const [namespace, ids] of [['example', EXAMPLE], ...Object.entries(FIXTURES)] as const) {
+      const done = await deploy(ids, namespace);
+      expect(done.error, namespace).toBeNull();
+      expect(done.status, namespace).toBe('succeeded');
+      // A pipeline's orchestrator is initialised and run; `simple` is a single model, without one.
+      if (namespace !== 'simple') {
+        expect(done.steps.find((step) => step.name === 'start orchestrator')?.status, namespace).toBe('succeeded');
+        const orchestrator = [...standIns.orchestrators.entries()].find(([key]) => key.startsWith(`${namespace}/`))?.[1];
+        expect(orchestrator?.calls.map((call) => call.method), namespace).toEqual(expect.arrayContaining(['get_status', 'initialize', 'run']));
+      }
+      const deployments = JSON.parse(await plane.kubectl(['get', 'deployments', '-n', namespace, '-o', 'json'])) as { items: Array<{ metadata: { name: string }; status: { availableReplicas?: number } }> };
+      expect(deployments.items.length, namespace).toBeGreaterThan(0);
+      for (const d of deployments.items) expect(d.status.availableReplicas, `${namespace}/${d.metadata.name}`).toBe(1);
+      for (const service of done.services.filter((s) => s.webUiUrl !== undefined)) expect(service.webUiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    }
+  }, 400_000);
+
+  it('a re-deploy of the same revision restarts nothing: same Deployment generations, same pods', async () => {
+    const state = async () => {
+      const deployments = (JSON.parse(await plane.kubectl(['get', 'deployments', '-n', 'example', '-o', 'json'])) as { items: Array<{ metadata: { name: string; generation: number } }> }).items;
+      const pods = (JSON.parse(await plane.kubectl(['get', 'pods', '-n', 'example', '-o', 'json'])) as { items: Array<{ metadata: { uid: string } }> }).items;
+      return { generations: deployments.map((d) => `${d.metadata.name}@${d.metadata.generation}`).sort(), pods: pods.map((p) => p.metadata.uid).sort() };
+    };
+    const before = await state();
+    const again = await deploy(EXAMPLE, 'example');
+    expect(again.status).toBe('succeeded');
+    expect(await state()).toEqual(before);
+  }, 200_000);
+
+  it('undeploy removes everything, and the namespace Slipway created goes through the real namespace controller', async () => {
+    const created = await deploy(FIXTURES.simple, 'to-remove');
+    expect(created.status).toBe('succeeded');
+    const undeploy = await request(server()).delete(`/api/v1/deployments/${created.id}`).set('authorization', token);
+    expect(undeploy.status).toBe(202);
+    const gone = await waitForDeployment(stack, token, created.id, (d) => d.status === 'deleted' || d.status === 'failed', 120_000);
+    expect(gone.status).toBe('deleted');
+    const namespaces = JSON.parse(await plane.kubectl(['get', 'namespaces', '-o', 'json'])) as { items: Array<{ metadata: { name: string } }> };
+    expect(namespaces.items.map((n) => n.metadata.name)).not.toContain('to-remove');
+  }, 200_000);
+
+  it('an image that cannot be pulled fails the deploy with the waiting reason kwok reports as a kubelet would', async () => {
+    const failed = await deploy({ solutionId: 'unpullable-model', revisionId: '1' }, 'unpullable');
+    expect(failed.status).toBe('failed');
+    expect(JSON.stringify(failed.error)).toMatch(/ErrImagePull|ImagePullBackOff/);
+    expect(JSON.stringify(failed.error)).toContain('registry.invalid/echo:1');
+  }, 200_000);
+
+  it('a kube config allowed one namespace only: a deploy elsewhere fails naming what the apiserver forbade, nothing half-applied', async () => {
+    await plane.kubectl(['create', 'namespace', 'allowed']);
+    await plane.kubectl(['create', 'namespace', 'elsewhere']);
+    await plane.kubectl(['create', 'rolebinding', 'alice-admin', '--clusterrole=admin', '--user=alice', '-n', 'allowed']);
+    const alice = await plane.kubeconfigFor('alice', ['slipway-test-users']);
+    const refused = await deploy(FIXTURES.simple, 'elsewhere', alice);
+    expect(refused.status).toBe('failed');
+    // The apiserver's own words, not its JSON: the verb, the resource and the namespace.
+    expect(refused.error?.message).toContain('namespaces "elsewhere" is forbidden: User "alice" cannot patch resource "namespaces" in API group "" in the namespace "elsewhere"');
+    expect(refused.error?.message).not.toContain('{"kind":"Status"');
+    expect(await objects('elsewhere')).toEqual([]);
+    // The same kube config in its own namespace works.
+    expect((await deploy(FIXTURES.simple, 'allowed', alice)).status).toBe('succeeded');
+  }, 200_000);
+});
