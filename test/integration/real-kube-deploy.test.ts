@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -24,6 +24,34 @@ const FIXTURES = {
   simple: { solutionId: 'e3794e16-0225-4bf1-a99c-b99638a22232', revisionId: '7220ac2a-a908-46df-a58d-bad87bbbad23' },
 };
 
+/** A chain of `nodes` models (what the apply benchmark deploys): `big-pipeline/1`. */
+async function writeBigPipeline(dir: string, nodes: number): Promise<void> {
+  const names = Array.from({ length: nodes }, (_, i) => `model-${i + 1}`);
+  const folder = path.join(dir, 'big-pipeline', '1');
+  await mkdir(path.join(folder, 'microservice'), { recursive: true });
+  await writeFile(path.join(folder, 'solution.json'), JSON.stringify({ name: 'Big Pipeline', kind: 'pipeline' }));
+  await writeFile(path.join(folder, 'blueprint.json'), JSON.stringify({
+    name: 'Big Pipeline', version: '1', input_ports: [], probeIndicator: [{ value: 'false' }],
+    nodes: names.map((name, i) => ({
+      container_name: name, node_type: 'MLModel', image: `registry.example.org/big/${name}:1`, proto_uri: `org/acumos/big/${name}/1/${name}-1.proto`,
+      operation_signature_list: [{ operation_signature: { operation_name: 'step', input_message_name: 'Data', output_message_name: 'Data' }, connected_to: i + 1 < nodes ? [{ container_name: names[i + 1], operation_signature: { operation_name: 'step' } }] : [] }],
+    })),
+  }));
+  for (const name of names) await writeFile(path.join(folder, 'microservice', `${name}.proto`), 'syntax = "proto3";\nmessage Data { string text = 1; }\nservice Model { rpc step(Data) returns (Data); }\n');
+}
+
+/** The example again as 2.0.0 without its word counter: a new revision drops a node. */
+async function writeSecondRevision(dir: string): Promise<void> {
+  const source = new URL('../../examples/solutions/slipway-example-pipeline/1.0.0/', import.meta.url).pathname;
+  const folder = path.join(dir, 'slipway-example-pipeline', '2.0.0');
+  await cp(source, folder, { recursive: true });
+  const blueprint = JSON.parse(await readFile(path.join(folder, 'blueprint.json'), 'utf8')) as { nodes: Array<{ container_name: string; operation_signature_list: Array<{ connected_to: Array<{ container_name: string }> }> }> };
+  blueprint.nodes = blueprint.nodes.filter((n) => n.container_name !== 'word-counter1');
+  for (const node of blueprint.nodes) for (const op of node.operation_signature_list ?? []) op.connected_to = op.connected_to.filter((c) => c.container_name !== 'word-counter1');
+  await writeFile(path.join(folder, 'blueprint.json'), JSON.stringify(blueprint));
+  await rm(path.join(folder, 'microservice', 'word-counter1.proto'));
+}
+
 const unavailable = realKubeUnavailable();
 if (unavailable && process.env.CI === 'true') throw new Error(`CI=true but the real control plane cannot run: ${unavailable}`);
 if (unavailable) console.warn(`Skipping the real-control-plane tests: ${unavailable}`);
@@ -48,7 +76,9 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'slipway-real-kube-'));
-    plane = await startControlPlane(path.join(work, 'cluster'));
+    // GOAWAY at the apiserver's maximum chance (0.02) on every request of every test here: the
+    // HTTP/2 transport must reconnect and carry on.
+    plane = await startControlPlane(path.join(work, 'cluster'), { goawayChance: 0.02 });
     standIns = startClusterStandIns(plane.kubeconfig);
     cds = await startFakeCds();
     stack = await startTestStack({ ...cdsEnvironment(cds), DEPLOY_TIMEOUT: '60s' });
@@ -56,6 +86,8 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     const unpullable = path.join(stack.config.solutionsDir, 'unpullable-model', '1');
     await mkdir(unpullable, { recursive: true });
     await writeFile(path.join(unpullable, 'solution.json'), JSON.stringify({ name: 'Unpullable Model', kind: 'model', containerName: 'echo', image: 'registry.invalid/echo:1' }));
+    await writeBigPipeline(stack.config.solutionsDir, 50);
+    await writeSecondRevision(stack.config.solutionsDir);
     token = await stack.token();
   }, 600_000);
 
@@ -96,6 +128,33 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     expect(again.status).toBe('succeeded');
     expect(await state()).toEqual(before);
   }, 200_000);
+
+  it("a node's pod logs come from the apiserver's pods/log (kwok's log simulation)", async () => {
+    const deployments = (await request(server()).get('/api/v1/deployments?namespace=example').set('authorization', token)).body.items as Array<{ id: string }>;
+    await appendFile(path.join(plane.dir, 'kwok/clusters/slipway/pod-logs.log'), '2026-12-04T10:00:00Z stdout F counted 42 words\n');
+    const logs = await request(server()).get(`/api/v1/deployments/${deployments[0]?.id ?? ''}/logs?node=word-counter1`).set('authorization', token);
+    expect(logs.status, JSON.stringify(logs.body)).toBe(200);
+    expect(logs.body.node).toBe('word-counter1');
+    expect(logs.body.pods[0]?.text).toContain('counted 42 words');
+  }, 60_000);
+
+  it('a second revision is applied in place and prunes the node it no longer has; rollback restores it', async () => {
+    const v2 = await deploy({ solutionId: EXAMPLE.solutionId, revisionId: '2.0.0' }, 'example');
+    expect(v2.status).toBe('succeeded');
+    const names = async () => (await objects('example', 'deployments')).map((o) => o.metadata.name).sort();
+    expect(await names()).not.toContain('word-counter1');
+    const back = await request(server()).post(`/api/v1/deployments/${v2.id}/rollback`).set('authorization', token).send({ revisionId: '1.0.0' });
+    expect(back.status).toBe(202);
+    expect((await waitForDeployment(stack, token, back.body.id, undefined, 90_000)).status).toBe('succeeded');
+    expect(await names()).toContain('word-counter1');
+  }, 200_000);
+
+  it('deploys a 50-node pipeline while the apiserver sends GOAWAY at random: the HTTP/2 transport reconnects', async () => {
+    const done = await deploy({ solutionId: 'big-pipeline', revisionId: '1' }, 'big');
+    expect(done.error).toBeNull();
+    expect(done.status).toBe('succeeded');
+    expect((await objects('big', 'deployments')).length).toBe(51);
+  }, 300_000);
 
   it('undeploy removes everything, and the namespace Slipway created goes through the real namespace controller', async () => {
     const created = await deploy(FIXTURES.simple, 'to-remove');
