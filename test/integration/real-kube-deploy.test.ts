@@ -24,16 +24,16 @@ const FIXTURES = {
   simple: { solutionId: 'e3794e16-0225-4bf1-a99c-b99638a22232', revisionId: '7220ac2a-a908-46df-a58d-bad87bbbad23' },
 };
 
-/** A chain of `nodes` models (what the apply benchmark deploys): `big-pipeline/1`. */
-async function writeBigPipeline(dir: string, nodes: number): Promise<void> {
-  const names = Array.from({ length: nodes }, (_, i) => `model-${i + 1}`);
-  const folder = path.join(dir, 'big-pipeline', '1');
+/** A chain of models named `names` (by default what the apply benchmark deploys): `<solution>/1`. */
+async function writeChain(dir: string, solution: string, names: readonly string[]): Promise<void> {
+  const nodes = names.length;
+  const folder = path.join(dir, solution, '1');
   await mkdir(path.join(folder, 'microservice'), { recursive: true });
-  await writeFile(path.join(folder, 'solution.json'), JSON.stringify({ name: 'Big Pipeline', kind: 'pipeline' }));
+  await writeFile(path.join(folder, 'solution.json'), JSON.stringify({ name: solution, kind: 'pipeline' }));
   await writeFile(path.join(folder, 'blueprint.json'), JSON.stringify({
-    name: 'Big Pipeline', version: '1', input_ports: [], probeIndicator: [{ value: 'false' }],
+    name: solution, version: '1', input_ports: [], probeIndicator: [{ value: 'false' }],
     nodes: names.map((name, i) => ({
-      container_name: name, node_type: 'MLModel', image: `registry.example.org/big/${name}:1`, proto_uri: `org/acumos/big/${name}/1/${name}-1.proto`,
+      container_name: name, node_type: 'MLModel', image: `registry.example.org/${solution}/m${i}:1`, proto_uri: `org/acumos/${solution}/m${i}/1/m${i}-1.proto`,
       operation_signature_list: [{ operation_signature: { operation_name: 'step', input_message_name: 'Data', output_message_name: 'Data' }, connected_to: i + 1 < nodes ? [{ container_name: names[i + 1], operation_signature: { operation_name: 'step' } }] : [] }],
     })),
   }));
@@ -51,6 +51,9 @@ async function writeSecondRevision(dir: string): Promise<void> {
   await writeFile(path.join(folder, 'blueprint.json'), JSON.stringify(blueprint));
   await rm(path.join(folder, 'microservice', 'word-counter1.proto'));
 }
+
+/** Names the unit tests of domain/names throw at the renderer: long, colliding once folded, odd characters, reserved. */
+const ODD_NAMES = ['Model A', 'model-a', 'MODEL_A', `${'a'.repeat(70)}1`, `${'a'.repeat(70)}2`, 'ünïcödé', '1st.model', 'Orchestrator', 'ends-with-dash-', 'K\u212Aelvin'];
 
 const unavailable = realKubeUnavailable();
 if (unavailable && process.env.CI === 'true') throw new Error(`CI=true but the real control plane cannot run: ${unavailable}`);
@@ -86,7 +89,8 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     const unpullable = path.join(stack.config.solutionsDir, 'unpullable-model', '1');
     await mkdir(unpullable, { recursive: true });
     await writeFile(path.join(unpullable, 'solution.json'), JSON.stringify({ name: 'Unpullable Model', kind: 'model', containerName: 'echo', image: 'registry.invalid/echo:1' }));
-    await writeBigPipeline(stack.config.solutionsDir, 50);
+    await writeChain(stack.config.solutionsDir, 'big-pipeline', Array.from({ length: 50 }, (_, i) => `model-${i + 1}`));
+    await writeChain(stack.config.solutionsDir, 'odd-names', ODD_NAMES);
     await writeSecondRevision(stack.config.solutionsDir);
     token = await stack.token();
   }, 600_000);
@@ -155,6 +159,16 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     expect(done.status).toBe('succeeded');
     expect((await objects('big', 'deployments')).length).toBe(51);
   }, 300_000);
+
+  it('the real apiserver accepts every name the renderer makes of long, colliding and odd container names', async () => {
+    const done = await deploy({ solutionId: 'odd-names', revisionId: '1' }, 'odd-names');
+    expect(done.error).toBeNull();
+    expect(done.status).toBe('succeeded');
+    const kubeNames = done.services.filter((s) => s.role === 'node').map((s) => s.kubeName);
+    expect(new Set(kubeNames).size).toBe(ODD_NAMES.length);
+    expect(done.services.filter((s) => s.role === 'node').map((s) => s.name).sort()).toEqual([...ODD_NAMES].sort());
+    expect((await objects('odd-names', 'deployments')).map((o) => o.metadata.name).sort()).toEqual([...kubeNames, 'orchestrator'].sort());
+  }, 200_000);
 
   it('undeploy removes everything, and the namespace Slipway created goes through the real namespace controller', async () => {
     const created = await deploy(FIXTURES.simple, 'to-remove');
