@@ -89,6 +89,10 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     const unpullable = path.join(stack.config.solutionsDir, 'unpullable-model', '1');
     await mkdir(unpullable, { recursive: true });
     await writeFile(path.join(unpullable, 'solution.json'), JSON.stringify({ name: 'Unpullable Model', kind: 'model', containerName: 'echo', image: 'registry.invalid/echo:1' }));
+    // A model whose container crash-loops: kwok's Stage for `*/crash-loop` images.
+    const crashing = path.join(stack.config.solutionsDir, 'crashing-model', '1');
+    await mkdir(crashing, { recursive: true });
+    await writeFile(path.join(crashing, 'solution.json'), JSON.stringify({ name: 'Crashing Model', kind: 'model', containerName: 'echo', image: 'registry.example.org/crash-loop:1' }));
     await writeChain(stack.config.solutionsDir, 'big-pipeline', Array.from({ length: 50 }, (_, i) => `model-${i + 1}`));
     await writeChain(stack.config.solutionsDir, 'odd-names', ODD_NAMES);
     await writeSecondRevision(stack.config.solutionsDir);
@@ -186,6 +190,14 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     expect(failed.status).toBe('failed');
     expect(JSON.stringify(failed.error)).toMatch(/ErrImagePull|ImagePullBackOff/);
     expect(JSON.stringify(failed.error)).toContain('registry.invalid/echo:1');
+  }, 200_000);
+
+  it('a container that crash-loops fails the deploy with CrashLoopBackOff and its restart count', async () => {
+    const failed = await deploy({ solutionId: 'crashing-model', revisionId: '1' }, 'crashing');
+    expect(failed.status).toBe('failed');
+    const text = JSON.stringify(failed.error);
+    expect(text).toContain('CrashLoopBackOff');
+    expect(text).toMatch(/5 restarts|restarted 5|restartCount.?5|5 times/);
   }, 200_000);
 
   it('a kube config allowed one namespace only: a deploy elsewhere fails naming what the apiserver forbade, nothing half-applied', async () => {
