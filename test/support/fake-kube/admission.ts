@@ -92,6 +92,11 @@ export class Admission {
     spec.ports = asArray(spec.ports).map((entry, index) => {
       const port = { ...asRecord(entry) };
       port.protocol = asString(port.protocol) ?? 'TCP';
+      // As the real validation: a Service port is 1-65535 (found by the differential test).
+      const number = asNumber(port.port);
+      if (number === undefined || number < 1 || number > 65535 || !Number.isInteger(number)) {
+        causes.push({ reason: 'FieldValueInvalid', field: `spec.ports[${index}].port`, message: `Invalid value: ${String(port.port)}: must be between 1 and 65535, inclusive` });
+      }
       if (port.targetPort === undefined) port.targetPort = port.port;
       if (!wantsNodePorts) {
         delete port.nodePort;
