@@ -125,11 +125,11 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     }
   }, 400_000);
 
-  it('a re-deploy of the same revision restarts nothing: same Deployment generations, same pods', async () => {
+  it('a re-deploy of the same revision changes nothing: every resourceVersion stays, no pod restarts', async () => {
     const state = async () => {
-      const deployments = (JSON.parse(await plane.kubectl(['get', 'deployments', '-n', 'example', '-o', 'json'])) as { items: Array<{ metadata: { name: string; generation: number } }> }).items;
+      const listed = await objects('example');
       const pods = (JSON.parse(await plane.kubectl(['get', 'pods', '-n', 'example', '-o', 'json'])) as { items: Array<{ metadata: { uid: string } }> }).items;
-      return { generations: deployments.map((d) => `${d.metadata.name}@${d.metadata.generation}`).sort(), pods: pods.map((p) => p.metadata.uid).sort() };
+      return { objects: listed.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort(), pods: pods.map((p) => p.metadata.uid).sort() };
     };
     const before = await state();
     const again = await deploy(EXAMPLE, 'example');

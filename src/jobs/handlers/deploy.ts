@@ -13,7 +13,7 @@ import type { OrchestratorClient } from '../../adapters/orchestrator/client.js';
 import { startOrchestration } from '../../adapters/orchestrator/start-orchestration.js';
 import { renderForConfig } from '../../services/manifests.js';
 import { kubeconfigContext } from '../../services/deployments/service.js';
-import { getDeployment, getSealedKubeconfig, setApplied, setNamespaceCreated, updateDeployment } from '../../services/deployments/store.js';
+import { getDeployment, getSealedKubeconfig, revisionLabelId, setApplied, setNamespaceCreated, updateDeployment } from '../../services/deployments/store.js';
 import type { DeployedService, DeploymentStatus } from '../../services/deployments/model.js';
 import { AppError } from '../../errors.js';
 import type { JobQueue } from '../queue.js';
@@ -84,10 +84,11 @@ export function deployHandler(deps: DeployDeps): JobHandler {
       // The TLS handshake happens while the solution is fetched and rendered.
       cluster.preconnect();
       const namespace = deployment.namespace;
+      const labelId = await revisionLabelId(deps.pool, deploymentId);
       try {
         const solution = await ctx.step('fetch solution', () => deps.solutionSource.getSolution(deployment.solutionId, deployment.revisionId), (s) => `${s.name} (${s.kind})`);
         const rendered = await ctx.step('render manifests', async () => {
-          const result = renderForConfig(solution, deps.config, namespace, deploymentId);
+          const result = renderForConfig(solution, deps.config, namespace, labelId);
           await updateDeployment(deps.pool, deploymentId, { services: listServices(result, new Map(), undefined) });
           return result;
         }, (r) => `${r.objects.length} objects`);
@@ -103,7 +104,7 @@ export function deployHandler(deps: DeployDeps): JobHandler {
             }),
           () => 'every Deployment available, Pods ready, volumes bound',
         );
-        await ctx.step('prune', () => cluster.deleteByLabel(namespace, pruneSelector(deploymentId)), (n) =>
+        await ctx.step('prune', () => cluster.deleteByLabel(namespace, pruneSelector(labelId)), (n) =>
           n > 0 ? `${n} objects left over from the previous revision removed` : 'nothing left over',
         );
         const nodeAddress = await pickNodeAddress(cluster, kubeconfig.server);
@@ -126,7 +127,7 @@ export function deployHandler(deps: DeployDeps): JobHandler {
         await updateDeployment(deps.pool, deploymentId, { services });
         return { status: 'succeeded', result: { services } } satisfies JobOutcome;
       } catch (error: unknown) {
-        await afterFailure(ctx, deps, cluster, deployment.cleanupOnFailure, namespace, deploymentId);
+        await afterFailure(ctx, deps, cluster, deployment.cleanupOnFailure, namespace, labelId, deploymentId);
         throw error;
       } finally {
         cluster.close();
@@ -139,7 +140,7 @@ export function deployHandler(deps: DeployDeps): JobHandler {
 }
 
 /** Say why (the cluster's recent warnings), then either keep what was applied for diagnosis or remove it. */
-async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterClient, cleanup: boolean, namespace: string, deploymentId: string): Promise<void> {
+async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterClient, cleanup: boolean, namespace: string, labelId: string, deploymentId: string): Promise<void> {
   try {
     const warnings = await recentWarnings(cluster, namespace);
     if (warnings.length > 0) await ctx.event('diagnosis', warnings.map((w) => `${w.object}: ${w.reason}: ${w.message}`).join('\n'), { warnings });
@@ -151,7 +152,8 @@ async function afterFailure(ctx: JobContext, deps: DeployDeps, cluster: ClusterC
     if (kept.length > 0) await ctx.event('kept', `Kept for diagnosis: ${kept.join(', ')}`, { applied: kept });
     return;
   }
-  const removed = await cluster.deleteByLabel(namespace, `slipway.io/deployment-id=${deploymentId}`).catch(() => -1);
+  // Only what this deploy labelled: a failed re-deploy of a standing revision removes nothing of it.
+  const removed = labelId === deploymentId ? await cluster.deleteByLabel(namespace, `slipway.io/deployment-id=${deploymentId}`).catch(() => -1) : 0;
   await ctx.event('cleanup', removed >= 0 ? `Removed ${removed} objects this deployment applied` : 'Removing what this deployment applied failed; it is listed in `applied`');
   if (removed >= 0) await setApplied(deps.pool, deploymentId, []);
 }

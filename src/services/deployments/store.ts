@@ -122,6 +122,24 @@ export async function historyOf(db: Queryable, key: string): Promise<Deployment[
   return rows.map(toDeployment);
 }
 
+/**
+ * The deployment id a deploy labels its objects with: the first deployment of the same revision
+ * in the same cluster and namespace that succeeded (still standing: an undeploy marks them all
+ * deleted), else its own. A re-deploy of a revision that is there then applies byte for byte what
+ * is there, so nothing changes (same resourceVersions); prune still removes everything labelled
+ * otherwise.
+ */
+export async function revisionLabelId(db: Queryable, id: string): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT earlier.id FROM deployments d
+       JOIN deployments earlier ON earlier.target_key = d.target_key AND earlier.solution_id = d.solution_id
+                               AND earlier.revision_id = d.revision_id AND earlier.status = 'succeeded' AND earlier.id <> d.id
+      WHERE d.id = $1 ORDER BY earlier.created_at, earlier.id LIMIT 1`,
+    [id],
+  );
+  return rows[0]?.id ?? id;
+}
+
 export async function targetKeyOf(db: Queryable, id: string): Promise<string | undefined> {
   const { rows } = await db.query<{ target_key: string }>('SELECT target_key FROM deployments WHERE id = $1', [id]);
   return rows[0]?.target_key;
