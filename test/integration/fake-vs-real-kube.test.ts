@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createClusterClient, FIELD_MANAGER, type ClusterClient } from '../../src/adapters/kubernetes/index.js';
 import { KubernetesApplyError } from '../../src/adapters/kubernetes/errors.js';
 import { parseKubeconfig } from '../../src/domain/kubeconfig.js';
 import { renderSolution } from '../../src/domain/manifests/render-solution.js';
 import { loadFixtureSolution } from '../support/fixture-solutions.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import { realKubeUnavailable, startControlPlane, type ControlPlane } from '../support/real-kube.js';
+import { attachControlPlane, realKubeUnavailable, type ControlPlane } from '../support/real-kube.js';
 
 /**
  * Keeps the fake API server (test/support/fake-kube, a test double) honest: the same sequence of
@@ -81,20 +78,16 @@ async function observe(client: ClusterClient, namespace: string): Promise<Observ
 }
 
 describe.runIf(!unavailable)('the fake API server agrees with the real kube-apiserver on what Slipway reads', () => {
-  let work: string;
   let plane: ControlPlane;
   let fake: FakeKube;
 
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'slipway-differential-'));
-    plane = await startControlPlane(path.join(work, 'cluster'), { nodes: 1 });
+    plane = await attachControlPlane(inject('realKubeDir'));
     fake = await startFakeKube({ nodes: [{ name: 'node-1', internalIP: '127.0.0.1' }] });
   }, 600_000);
 
   afterAll(async () => {
     await fake?.close();
-    await plane?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
   }, 120_000);
 
   it('the same calls give the same outcomes, statuses and fields', async () => {

@@ -1,9 +1,8 @@
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realKubeUnavailable, startControlPlane, type ControlPlane } from '../support/real-kube.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { attachControlPlane, realKubeUnavailable, type ControlPlane } from '../support/real-kube.js';
 import { startClusterStandIns, type ClusterStandIns } from '../support/real-kube-stand-ins.js';
 import { cdsEnvironment, startFakeCds, type FakeCds } from '../support/fake-cds.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -60,7 +59,6 @@ if (unavailable && process.env.CI === 'true') throw new Error(`CI=true but the r
 if (unavailable) console.warn(`Skipping the real-control-plane tests: ${unavailable}`);
 
 describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plane', () => {
-  let work: string;
   let plane: ControlPlane;
   let standIns: ClusterStandIns;
   let cds: FakeCds;
@@ -78,10 +76,9 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     (JSON.parse(await plane.kubectl(['get', kinds, '-n', namespace, '-o', 'json'])) as { items: Array<{ kind: string; metadata: { name: string; resourceVersion: string } }> }).items;
 
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'slipway-real-kube-'));
-    // GOAWAY at the apiserver's maximum chance (0.02) on every request of every test here: the
-    // HTTP/2 transport must reconnect and carry on.
-    plane = await startControlPlane(path.join(work, 'cluster'), { goawayChance: 0.02 });
+    // The run's control plane (global setup): every request may meet GOAWAY (chance 0.02, the
+    // apiserver's maximum), so the HTTP/2 transport must reconnect and carry on.
+    plane = await attachControlPlane(inject('realKubeDir'));
     standIns = startClusterStandIns(plane.kubeconfig);
     cds = await startFakeCds();
     stack = await startTestStack({ ...cdsEnvironment(cds), DEPLOY_TIMEOUT: '60s' });
@@ -103,8 +100,6 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     await stack?.close();
     await standIns?.close();
     await cds?.close();
-    await plane?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
   }, 120_000);
 
   it('deploys the bundled example and the three Graphene fixtures to succeeded: orchestrator run, services and web UI links listed', async () => {

@@ -6,6 +6,7 @@ import PgBoss from 'pg-boss';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/adapters/db/embedded.js';
 import { migrate } from '../../src/adapters/db/migrate.js';
+import { realKubeUnavailable, startControlPlane, type ControlPlane } from './real-kube.js';
 
 /**
  * One real PostgreSQL for the whole test run (the embedded one, or TEST_DATABASE_URL), with a
@@ -18,6 +19,8 @@ declare module 'vitest' {
     /** Admin URL of the test server (database `postgres`). */
     testServerUrl: string;
     templateDatabase: string;
+    /** Folder of the run's real Kubernetes control plane (test/support/real-kube.ts); '' when it cannot run here. */
+    realKubeDir: string;
   }
 }
 
@@ -47,7 +50,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   project.provide('testServerUrl', serverUrl);
   project.provide('templateDatabase', TEMPLATE_DATABASE);
+
+  // One real control plane for the run (a namespace per test), every request liable to meet
+  // GOAWAY at the apiserver's maximum chance, 0.02: Slipway's HTTP/2 transport must ride it out.
+  let plane: ControlPlane | undefined;
+  let kubeDir: string | undefined;
+  if (realKubeUnavailable() === undefined) {
+    kubeDir = await mkdtemp(path.join(os.tmpdir(), 'slipway-test-kube-'));
+    plane = await startControlPlane(kubeDir, { goawayChance: 0.02 });
+  }
+  project.provide('realKubeDir', plane?.dir ?? '');
   return async () => {
+    await plane?.stop();
+    if (kubeDir) await rm(kubeDir, { recursive: true, force: true });
     await embedded?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   };

@@ -11,7 +11,7 @@
  * `kube:down`, `npm run try-cluster` and the test suite all start it here.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { chmod, mkdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, realpath, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -87,19 +87,21 @@ export async function startControlPlane(dir: string, options: StartOptions = {})
   }
 }
 
-async function describe(absolute: string, binDir: string, env: NodeJS.ProcessEnv): Promise<ControlPlane> {
+async function describe(absolute: string, binDir: string, env: NodeJS.ProcessEnv, existing?: string): Promise<ControlPlane> {
   const kwokctl = path.join(binDir, 'kwokctl');
   const kubeconfigFor = async (user: string, groups: readonly string[] = []): Promise<string> => {
     const args = ['get', 'kubeconfig', '--name', NAME, ...(user === 'kwok-admin' ? [] : ['--user', user, ...groups.flatMap((g) => ['--group', g])])];
     return (await run(kwokctl, args, { env })).stdout;
   };
-  const kubeconfig = await kubeconfigFor('kwok-admin');
   const kubeconfigFile = path.join(absolute, 'kubeconfig');
-  await writeFile(kubeconfigFile, kubeconfig, { mode: 0o600 });
-  await chmod(kubeconfigFile, 0o600);
-  const link = path.join(absolute, 'bin');
-  await unlink(link).catch(() => undefined);
-  await symlink(binDir, link);
+  const kubeconfig = existing ?? (await kubeconfigFor('kwok-admin'));
+  if (existing === undefined) {
+    await writeFile(kubeconfigFile, kubeconfig, { mode: 0o600 });
+    await chmod(kubeconfigFile, 0o600);
+    const link = path.join(absolute, 'bin');
+    await unlink(link).catch(() => undefined);
+    await symlink(binDir, link);
+  }
   const server = /server:\s*(\S+)/.exec(kubeconfig)?.[1] ?? '';
   const kubectl = async (args: readonly string[], input?: string): Promise<string> => {
     const child = run(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigFile, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(absolute, 'kubectl-cache') }, maxBuffer: 16 * 1024 * 1024 });
@@ -119,7 +121,13 @@ export async function stopControlPlane(dir: string): Promise<void> {
   await rm(path.join(absolute, 'kubectl-cache'), { recursive: true, force: true });
 }
 
-/** The kube config an earlier `startControlPlane(dir)` wrote, if the control plane is up. */
-export async function readKubeconfig(dir: string): Promise<string | undefined> {
-  return readFile(path.join(path.resolve(dir), 'kubeconfig'), 'utf8').catch(() => undefined);
+/**
+ * The control plane another process started in `dir` (the test run's, from global setup): the same
+ * handle, without owning it — `stop` is left to the one that started it.
+ */
+export async function attachControlPlane(dir: string): Promise<ControlPlane> {
+  const absolute = path.resolve(dir);
+  const binDir = await realpath(path.join(absolute, 'bin'));
+  const plane = await describe(absolute, binDir, clusterEnv(absolute, {}), await readFile(path.join(absolute, 'kubeconfig'), 'utf8'));
+  return { ...plane, stop: async () => undefined };
 }
