@@ -1,5 +1,6 @@
 import type { ConfigDrive, HostSpec } from '../../domain/baremetal/host.js';
 import type { HostErrorType, HostState } from '../../domain/baremetal/states.js';
+import type { NodeDifference } from '../../domain/baremetal/observe.js';
 
 export interface Site {
   name: string;
@@ -16,19 +17,11 @@ export interface HostLocation {
 }
 
 /**
- * What Slipway saw of the host's Ironic node when it did not match the host's state: the node's
- * own words, why it differs, and when it was seen. Nothing is rewritten from it silently.
+ * What Slipway saw of the host's Ironic node when it did not match the host's state (the node's
+ * own words, why it differs: domain/baremetal/observe.ts), and since when. Nothing is rewritten
+ * from it silently.
  */
-export interface HostObservedState {
-  /** The host state the node stands for now (`enrolled` when the node is gone). */
-  state: HostState;
-  reason: string;
-  seenAt: string;
-  provisionState: string | null;
-  poweredOn: boolean | null;
-  maintenance: boolean;
-  lastError: string | null;
-}
+export type HostObservedState = NodeDifference & { seenAt: string };
 
 /** A host as the API shows it: never its BMC credentials. */
 export interface Host {
