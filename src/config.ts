@@ -72,6 +72,8 @@ export interface Config {
   ironicPollMs: { quick: number; slow: number };
   /** How often hosts with Ironic nodes are compared with them (besides on every read). */
   hostReconcileMs: number;
+  /** How often clusters' Nodes are checked for new ones that need the current packages. */
+  packageSyncMs: number;
   /** Path of the kube config of the cluster the KUD installer runs in (or Cluster API's management cluster). */
   bootstrapKubeconfig: string | undefined;
   /** Namespace of that cluster the installer Jobs (or Cluster API objects) go to. */
@@ -286,6 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
     rolloutBatchSize: int('ROLLOUT_BATCH_SIZE', 10, 1, 1000),
     packageInstallTimeoutMs: duration('PACKAGE_INSTALL_TIMEOUT', 1_800_000),
     packageUrlTtlMs: duration('PACKAGE_URL_TTL', 3_600_000),
+    packageSyncMs: duration('PACKAGE_SYNC_INTERVAL', 60_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -22,6 +22,7 @@ import { packageRolloutHandler, type InstallerFactory } from './jobs/handlers/pa
 import { siteRolloutHandler } from './jobs/handlers/site-rollout.js';
 import { BootstrapService } from './services/clusters/bootstrap.js';
 import { HostReconciler } from './services/sites/reconcile.js';
+import { PackageNodeSync } from './services/packages/node-sync.js';
 import { createDownloadSigner } from './services/packages/download-url.js';
 import { ironicProvisionerFactory } from './services/provisioning/ironic-provisioner.js';
 import { DeploymentService } from './services/deployments/service.js';
@@ -134,7 +135,12 @@ export async function startRuntime(configured: Config, logger: Logger, overrides
       }),
     };
     await queue.workTask('notify', notifyHandler({ pool, config, log: logger }));
-    stopReconciling = reconciler?.startPeriodic(config.hostReconcileMs);
+    const stopHosts = reconciler?.startPeriodic(config.hostReconcileMs);
+    const stopNodeSync = new PackageNodeSync({ config, pool, queue, secretBox, connectCluster, log: logger }).startPeriodic(config.packageSyncMs);
+    stopReconciling = () => {
+      stopHosts?.();
+      stopNodeSync();
+    };
     workers = await startWorkers(queue, pool, handlers, { concurrency: config.workerConcurrency, leaseSeconds: config.jobLeaseSeconds }, logger);
   }
 

@@ -10,6 +10,7 @@ import { AppError } from '../../errors.js';
 import { requirePrincipal } from '../deployments/routes.js';
 import { ProblemSchema, problemResponses } from '../schemas.js';
 import type { App } from '../types.js';
+import { JobSummary } from '../jobs/schemas.js';
 import { CompletedPackageSchema, DeclareUploadInput, PackageList, UploadOffsetHeaders, UploadSchema } from './schemas.js';
 
 export const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream';
@@ -52,6 +53,12 @@ export async function packageRoutes(app: App, deps: { packages: PackageService; 
       const location = uploadUrl(upload.clusterId, upload.id);
       return reply.status(201).header('location', location).header('upload-offset', '0').header('upload-length', String(upload.size))
         .send({ id: upload.id, clusterId: upload.clusterId, name: upload.name, version: upload.version, sha256: upload.sha256, size: upload.size, offset: 0, location });
+    });
+
+    api.post('/api/v1/clusters/:id/package-rollouts', { preHandler: [api.authenticate, api.idempotent], schema: { tags: ['packages'], summary: "Roll the cluster's current packages out again, to every node whose versions differ (uploads and new Nodes start rollouts by themselves)", params: ClusterParams, response: { 202: JobSummary, ...problemResponses, 409: ProblemSchema } } }, async (request, reply) => {
+      const { p, admin } = who(request.principal);
+      const job = await deps.packages.rolloutNow(p, request.params.id, admin);
+      return reply.status(202).header('location', `${deps.config.basePath}/api/v1/jobs/${job.id}`).send(job);
     });
 
     api.get('/api/v1/clusters/:id/packages', { preHandler: api.authenticate, schema: { tags: ['packages'], summary: "The cluster's package versions", params: ClusterParams, response: { 200: PackageList, ...problemResponses } } }, async (request) => {

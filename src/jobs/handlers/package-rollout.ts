@@ -7,7 +7,7 @@ import type { SafeKubeconfig } from '../../domain/kubeconfig.js';
 import type { Cluster } from '../../services/clusters/model.js';
 import { openClusterKubeconfig } from '../../services/clusters/service.js';
 import { getCluster } from '../../services/clusters/store.js';
-import { currentPackages, installedPackages, listPackages, recordInstalled } from '../../services/packages/catalog.js';
+import { currentPackages, installedPackages, listPackages, recordInstalled, recordNodesSeen } from '../../services/packages/catalog.js';
 import { createJobInstaller } from '../../services/packages/install-job.js';
 import { planRollout } from '../../services/packages/rollout-plan.js';
 import { rolloutPackages, type NodeRolloutResult, type PackageInstaller } from '../../services/packages/rollout.js';
@@ -47,6 +47,7 @@ export function packageRolloutHandler(deps: PackageRolloutDeps): JobHandler {
         const plan = await ctx.step('plan rollout', async () => {
           const nodes = input.nodes ?? (cluster.nodes.length > 0 ? cluster.nodes.map((n) => n.name) : (await client.listNodeAddresses()).map((n) => n.name));
           const planned = planRollout(await installedPackages(deps.pool, cluster.id, nodes), await currentPackages(deps.pool, cluster.id), deps.config.rolloutBatchSize);
+          await recordNodesSeen(deps.pool, cluster.id, nodes);
           const installs = planned.batches.flat();
           await ctx.event('rollout.plan', `${input.reason}: ${installs.length} of ${nodes.length} node(s) need packages (${installs.map((i) => i.node).join(', ') || 'none'}); up to date: ${planned.upToDate.join(', ') || 'none'}`, {
             desired: planned.desired, batches: planned.batches, upToDate: planned.upToDate,

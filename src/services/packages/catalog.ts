@@ -93,3 +93,42 @@ export async function recordInstalled(db: Queryable, clusterId: string, node: st
     [clusterId, node, entries.map(([name]) => name), entries.map(([, version]) => version), jobId],
   );
 }
+
+/** The nodes a rollout planned for: known from now on, so only Nodes that join later are new. */
+export async function recordNodesSeen(db: Queryable, clusterId: string, nodes: readonly string[]): Promise<void> {
+  if (nodes.length === 0) return;
+  await db.query('INSERT INTO cluster_nodes (cluster_id, node) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [clusterId, nodes]);
+}
+
+/** Of `nodes`, those no rollout of the cluster has planned for yet, in the order given. */
+export async function unseenNodes(db: Queryable, clusterId: string, nodes: readonly string[]): Promise<string[]> {
+  const { rows } = await db.query<{ node: string }>('SELECT node FROM cluster_nodes WHERE cluster_id = $1 AND node = ANY($2)', [clusterId, nodes]);
+  const seen = new Set(rows.map((r) => r.node));
+  return nodes.filter((node) => !seen.has(node));
+}
+
+/**
+ * Ready clusters that have at least one package and no package rollout queued or running: the
+ * ones a new Node may need a rollout for.
+ */
+export async function clustersToSync(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT c.id FROM clusters c
+      WHERE c.status = 'ready' AND c.kubeconfig_enc IS NOT NULL
+        AND EXISTS (SELECT 1 FROM packages p WHERE p.cluster_id = c.id)
+        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'package-rollout' AND j.subject_type = 'cluster'
+                          AND j.subject_id = c.id::text AND j.status IN ('queued', 'running'))
+      ORDER BY c.created_at`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The cluster's package rollout that is queued or running, if any. */
+export async function activeRollout(db: Queryable, clusterId: string): Promise<{ id: string; status: string } | undefined> {
+  const { rows } = await db.query<{ id: string; status: string }>(
+    `SELECT id, status FROM jobs WHERE kind = 'package-rollout' AND subject_type = 'cluster' AND subject_id = $1 AND status IN ('queued', 'running')
+      ORDER BY created_at LIMIT 1`,
+    [clusterId],
+  );
+  return rows[0];
+}

@@ -34,11 +34,15 @@ export interface PackageJobOptions {
 
 export class PackageInstallFailedError extends AppError {
   constructor(node: string, message: string, logTail: string) {
-    super('package_install_failed', 422, `Installing packages on ${node} failed: ${message}`, { node, logTail });
+    // The Job's own reason says only that the Pod failed; the installer's last lines say why.
+    const last = logTail.split('\n').filter((line) => line.trim() !== '').slice(-LOG_LINES_IN_MESSAGE);
+    super('package_install_failed', 422, `Installing packages on ${node} failed: ${message}${last.length > 0 ? `. Last lines of its log:\n${last.join('\n')}` : ''}`, { node, logTail });
   }
 }
 
 const COMPONENT = 'package-installer';
+/** Lines of the installer's log tail quoted in the error message (all of it is in `logTail`). */
+const LOG_LINES_IN_MESSAGE = 5;
 
 export function packageJobName(jobId: string, node: string): string {
   return `pkg-${node.slice(0, 40).replace(/-+$/, '')}-${hashHex(`${jobId}/${node}`, 8)}`;

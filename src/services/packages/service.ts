@@ -3,10 +3,11 @@ import type { Config } from '../../config.js';
 import { inTransaction, type Pool } from '../../adapters/db/pool.js';
 import type { Principal } from '../../http/auth/jwt.js';
 import type { JobQueue } from '../../jobs/queue.js';
+import type { JobRecord } from '../../jobs/model.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { recordAudit } from '../audit.js';
 import type { ClusterService } from '../clusters/service.js';
-import { insertPackage, listPackages, packageExists, packageFile, rolloutJobOf, setRolloutJob, type PackageRecord } from './catalog.js';
+import { activeRollout, insertPackage, listPackages, packageExists, packageFile, rolloutJobOf, setRolloutJob, type PackageRecord } from './catalog.js';
 import type { DownloadTarget } from './download-url.js';
 import { enqueueRollout } from './rollout-jobs.js';
 import type { PackageStore, UploadRecord, UploadStatus } from './upload-store.js';
@@ -87,6 +88,26 @@ export class PackageService {
     const file = await packageFile(this.deps.pool, clusterId, name, version);
     if (!file) throw new NotFoundError(`Package ${name} ${version} not found for this cluster`, 'package_not_found');
     return file;
+  }
+
+  /**
+   * A rollout of the cluster's current packages now, to every node whose versions differ (after a
+   * failed rollout, say): refused when there is nothing to roll out or a rollout is under way.
+   */
+  async rolloutNow(principal: Principal, clusterId: string, isAdmin: boolean): Promise<JobRecord> {
+    const cluster = await this.deps.clusters.get(principal, clusterId, isAdmin);
+    if (cluster.status !== 'ready') throw new ConflictError(`Cluster ${cluster.name} is ${cluster.status}, not ready: packages go only to a ready cluster`, 'cluster_not_ready');
+    const job = await inTransaction(this.deps.pool, async (tx) => {
+      await tx.query('SELECT id FROM clusters WHERE id = $1 FOR UPDATE', [clusterId]);
+      if ((await listPackages(tx, clusterId)).length === 0) throw new ConflictError(`Cluster ${cluster.name} has no packages yet: upload one (POST /api/v1/clusters/${clusterId}/packages) and its rollout starts by itself`, 'no_packages');
+      const active = await activeRollout(tx, clusterId);
+      if (active !== undefined) throw new ConflictError(`A package rollout of cluster ${cluster.name} is already ${active.status} (job ${active.id}): wait for it to finish`, 'rollout_in_progress');
+      const job = await enqueueRollout(tx, this.deps.queue, principal.user, { clusterId, reason: 'requested' }, this.deps.config.packageInstallTimeoutMs * 10);
+      await recordAudit(tx, { actor: principal.user, action: 'package.rollout', subjectType: 'cluster', subjectId: clusterId, result: 'accepted', detail: { rolloutJobId: job.id } });
+      return job;
+    });
+    this.deps.queue.wake('package-rollout');
+    return job;
   }
 
   /** The upload, if it belongs to this cluster (which the caller may see). */

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Pool } from '../../adapters/db/pool.js';
 import { mapBounded } from '../../adapters/map-bounded.js';
+import { startPeriodic } from '../../jobs/periodic.js';
 import { differenceFromNode } from '../../domain/baremetal/observe.js';
 import type { BareMetalProvisioner } from '../../domain/baremetal/provisioner.js';
 import type { Host, HostObservedState } from './model.js';
@@ -57,27 +58,7 @@ export class HostReconciler {
    * with the returned function.
    */
   startPeriodic(intervalMs: number): () => void {
-    let running = false;
-    const tick = async (): Promise<void> => {
-      if (running) return;
-      running = true;
-      const client = await this.deps.pool.connect();
-      try {
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RECONCILE_LOCK]);
-        if (!rows[0]?.locked) return;
-        try {
-          await this.reconcileAll();
-        } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK]);
-        }
-      } finally {
-        client.release();
-        running = false;
-      }
-    };
-    const timer = setInterval(() => void tick().catch((error: unknown) => this.deps.log.warn({ err: error }, 'host reconciliation failed')), intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
+    return startPeriodic(this.deps.pool, this.deps.log, { name: 'host reconciliation', lockKey: RECONCILE_LOCK, intervalMs, run: () => this.reconcileAll() });
   }
 
   private async reconcileHost(provisioner: BareMetalProvisioner, host: Host): Promise<boolean> {
