@@ -45,6 +45,16 @@ function isTransientStatus(status: number): boolean {
 }
 
 /**
+ * A 500 that is a refusal of the object, not a server in trouble: a real kube-apiserver answers a
+ * server-side apply of a custom resource with a field its schema does not declare, or of the wrong
+ * type, with 500 "failed to create typed patch object" (kubernetes/kubernetes#139253). Retrying
+ * cannot help; the message names the field.
+ */
+function isRefusal(status: number, message: string): boolean {
+  return status === 500 && message.includes('failed to create typed patch object');
+}
+
+/**
  * The API server's own words: a `Status` object's `message`, whether the client parsed the body or
  * handed it over as text (it does the latter for some answers of a real kube-apiserver).
  */
@@ -81,11 +91,12 @@ export function classifyFailure(error: unknown): CallFailure {
     const status = error.code;
     const headers: Record<string, string> = error.headers ?? {};
     const retryAfterMs = parseRetryAfter(headers['retry-after']);
+    const message = serverMessage(error.body, status);
     return {
       kind: 'http',
       status,
-      message: serverMessage(error.body, status),
-      transient: isTransientStatus(status),
+      message,
+      transient: isTransientStatus(status) && !isRefusal(status, message),
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     };
   }
