@@ -4,11 +4,13 @@
 #   kube-apiserver kube-controller-manager kube-scheduler kubectl  (tools/kube/kubernetes)
 #   etcd                                                             (tools/kube/etcd)
 #   kwok kwokctl                                                     (tools/kube/kwok)
+#   helm                                                             (tools/kube/helm)
+# (helm has a module of its own: it needs newer k8s.io modules than Kubernetes 1.34's.)
 #
 # The binaries are cached outside the repository, once per machine and per
 # version set:
 #   ${SLIPWAY_KUBE_CACHE:-$HOME/.cache/slipway/kube}/<key>/bin
-# where <key> is derived from the go.mod/go.sum files of the three modules
+# where <key> is derived from the go.mod/go.sum files of the four modules
 # (and this script's recipe version), so a version bump builds afresh.
 #
 # Besides bin/, <key>/share/kwok-default-stages.yaml holds kwok's default
@@ -21,13 +23,13 @@
 set -euo pipefail
 
 # Bump when the build recipe (flags, package list) changes so caches rebuild.
-RECIPE_VERSION=2
-# Oldest Go that builds every module (kwok v0.8.0 and etcd v3.6.17 say go 1.26.0).
+RECIPE_VERSION=3
+# Oldest Go that builds every module (kwok v0.8.0, etcd v3.6.17 and helm v4.3.2 say go 1.26.0).
 MIN_GO_MINOR=26
 # Toolchain fetched from the Go module proxy when the local Go is older.
 FALLBACK_TOOLCHAIN=go1.26.8
 
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl)
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl helm)
 
 log() { printf 'kube-build: %s\n' "$*" >&2; }
 
@@ -38,7 +40,7 @@ fi
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 mods="$repo_root/tools/kube"
-for m in kubernetes etcd kwok; do
+for m in kubernetes etcd kwok helm; do
 	for f in go.mod go.sum; do
 		if [[ ! -f "$mods/$m/$f" ]]; then
 			log "missing $mods/$m/$f"
@@ -50,7 +52,7 @@ done
 key=$(
 	{
 		echo "recipe=$RECIPE_VERSION binaries=${BINARIES[*]}"
-		cd "$mods" && sha256sum kubernetes/go.mod kubernetes/go.sum etcd/go.mod etcd/go.sum kwok/go.mod kwok/go.sum
+		cd "$mods" && sha256sum kubernetes/go.mod kubernetes/go.sum etcd/go.mod etcd/go.sum kwok/go.mod kwok/go.sum helm/go.mod helm/go.sum
 	} | sha256sum | cut -c1-16
 )
 
@@ -109,10 +111,11 @@ modver() { (cd "$mods/$1" && go list -m -f '{{.Version}}' "$2"); }
 kube_version=$(modver kubernetes k8s.io/kubernetes)
 etcd_version=$(modver etcd go.etcd.io/etcd/server/v3)
 kwok_version=$(modver kwok sigs.k8s.io/kwok)
+helm_version=$(modver helm helm.sh/helm/v4)
 kube_major=$(sed -E 's/^v([0-9]+)\..*/\1/' <<<"$kube_version")
 kube_minor=$(sed -E 's/^v[0-9]+\.([0-9]+)\..*/\1/' <<<"$kube_version")
 
-log "building into $dest (kubernetes $kube_version, etcd $etcd_version, kwok $kwok_version, $(go env GOVERSION))"
+log "building into $dest (kubernetes $kube_version, etcd $etcd_version, kwok $kwok_version, helm $helm_version, $(go env GOVERSION))"
 start=$SECONDS
 
 # Same version stamps as Kubernetes' hack/lib/version.sh, so /version and
@@ -124,12 +127,16 @@ done
 # kwokctl's default Kubernetes version decides which flags it passes to the
 # components: make it the version we actually build.
 kwok_ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kube_version#v}"
+# As Helm's Makefile stamps a release: `helm version` says v4.3.2, not v4.3.
+helm_ldflags="-s -w -X helm.sh/helm/v4/internal/version.version=$helm_version -X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
 
 log "etcd ..."
 (cd "$mods/etcd" && go build -trimpath -ldflags='-s -w' -o "$tmp/bin/etcd" go.etcd.io/etcd/server/v3)
 log "kwok, kwokctl ..."
 (cd "$mods/kwok" && go build -trimpath -ldflags="$kwok_ldflags" -o "$tmp/bin/" \
 	sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl)
+log "helm ..."
+(cd "$mods/helm" && go build -trimpath -ldflags="$helm_ldflags" -o "$tmp/bin/helm" helm.sh/helm/v4/cmd/helm)
 log "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (the long part) ..."
 (cd "$mods/kubernetes" && go build -trimpath -ldflags="$kube_ldflags" -o "$tmp/bin/" \
 	k8s.io/kubernetes/cmd/kube-apiserver \
@@ -159,6 +166,7 @@ done
 	echo "kubernetes=$kube_version"
 	echo "etcd=$etcd_version"
 	echo "kwok=$kwok_version"
+	echo "helm=$helm_version"
 	echo "go=$(go env GOVERSION)"
 	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$tmp/BUILD-INFO"
