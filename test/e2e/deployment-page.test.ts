@@ -158,7 +158,7 @@ describe.runIf(shouldRunBrowserTests())('the deployment pages in Chromium', () =
     const links = page.locator('#services a');
     await expect.poll(() => links.evaluateAll((anchors) => anchors.map((a) => a.getAttribute('href')))).toEqual(expectedLinks);
     for (const url of expectedLinks) expect(url).toMatch(WEB_UI);
-    expect(await page.locator('#progress-text').textContent()).toBe('7 of 7 steps');
+    expect(await page.locator('#progress-text').textContent()).toBe('8 of 8 steps');
     expect(await page.locator('#undeploy').isVisible()).toBe(true);
     expect(await page.locator('#cancel').isVisible()).toBe(false);
 
@@ -231,7 +231,7 @@ describe.runIf(shouldRunBrowserTests())('the deployment pages in Chromium', () =
     await plain.page.goto(statusPage(id));
     expect(await shownStatus(plain.page)).toBe('failed');
     expect(await plain.page.locator('#error .reasons li').allTextContents()).toContainEqual(expect.stringMatching(/Deployment\/word-counter1.*keeps crashing/));
-    expect(await plain.page.locator('#steps tr').count()).toBe(7);
+    expect(await plain.page.locator('#steps tr').count()).toBe(8);
     expect(await stepStatus(plain.page, 'fetch solution').getAttribute('data-status')).toBe('succeeded');
     expect(await plain.page.locator('#undeploy').isVisible()).toBe(false);
   }, TEST_TIMEOUT_MS);

@@ -103,6 +103,7 @@ describe('deploying a pipeline', () => {
     expect(done.steps.map((s) => [s.name, s.status])).toEqual([
       ['fetch solution', 'succeeded'],
       ['render manifests', 'succeeded'],
+      ['preflight', 'succeeded'],
       ['apply', 'succeeded'],
       ['wait for readiness', 'succeeded'],
       ['prune', 'succeeded'],

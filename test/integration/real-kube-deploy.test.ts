@@ -39,7 +39,7 @@ async function writeChain(dir: string, solution: string, names: readonly string[
   for (const name of names) await writeFile(path.join(folder, 'microservice', `${name}.proto`), 'syntax = "proto3";\nmessage Data { string text = 1; }\nservice Model { rpc step(Data) returns (Data); }\n');
 }
 
-/** The example again as 2.0.0 without its word counter: a new revision drops a node. */
+/** The example again as 2.0.0 without its word counter and with a new text-source image: a new revision drops a node and changes one. */
 async function writeSecondRevision(dir: string): Promise<void> {
   const source = new URL('../../examples/solutions/slipway-example-pipeline/1.0.0/', import.meta.url).pathname;
   const folder = path.join(dir, 'slipway-example-pipeline', '2.0.0');
@@ -47,7 +47,7 @@ async function writeSecondRevision(dir: string): Promise<void> {
   const blueprint = JSON.parse(await readFile(path.join(folder, 'blueprint.json'), 'utf8')) as { nodes: Array<{ container_name: string; operation_signature_list: Array<{ connected_to: Array<{ container_name: string }> }> }> };
   blueprint.nodes = blueprint.nodes.filter((n) => n.container_name !== 'word-counter1');
   for (const node of blueprint.nodes) for (const op of node.operation_signature_list ?? []) op.connected_to = op.connected_to.filter((c) => c.container_name !== 'word-counter1');
-  await writeFile(path.join(folder, 'blueprint.json'), JSON.stringify(blueprint));
+  await writeFile(path.join(folder, 'blueprint.json'), JSON.stringify(blueprint).replace('text-source:1.0.0', 'text-source:2.0.0'));
   await rm(path.join(folder, 'microservice', 'word-counter1.proto'));
 }
 
@@ -141,8 +141,28 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     expect(logs.body.pods[0]?.text).toContain('counted 42 words');
   }, 60_000);
 
+  it('a dry run of the second revision writes nothing and plans the prune of the dropped node and the changed image', async () => {
+    const before = await objects('example');
+    const dry = await request(server()).post('/api/v1/deployments?dryRun=true').set('authorization', token)
+      .send({ solutionId: EXAMPLE.solutionId, revisionId: '2.0.0', namespace: 'example', kubeconfig: plane.kubeconfig });
+    expect(dry.status).toBe(200);
+    expect(dry.body.passed).toBe(true);
+    expect(dry.body.checks.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['api server', 'permissions', 'namespace', 'shared folder storage', 'server-side dry run', 'orchestrator protos']));
+    expect(dry.body.checks.find((c: { name: string }) => c.name === 'api server').detail).toMatch(/Kubernetes v1\.34\./);
+    const entries = (list: Array<{ kind: string; name: string }>) => list.map((e) => `${e.kind}/${e.name}`).sort();
+    expect(entries(dry.body.plan.prune)).toEqual(['Deployment/word-counter1', 'Service/word-counter1']);
+    const source = dry.body.plan.update.find((e: { kind: string; name: string }) => e.kind === 'Deployment' && e.name === 'text-source1');
+    expect(source?.fields).toContain('spec.template.spec.containers[0].image');
+    expect(dry.body.plan.create).toEqual([]);
+    // Nothing was written: every object as it was, and no deployment recorded.
+    expect((await objects('example')).map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()).toEqual(before.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort());
+    const { rows } = await stack.runtime.pool.query(`SELECT id FROM deployments WHERE revision_id = '2.0.0'`);
+    expect(rows).toEqual([]);
+  }, 60_000);
+
   it('a second revision is applied in place and prunes the node it no longer has; rollback restores it', async () => {
     const v2 = await deploy({ solutionId: EXAMPLE.solutionId, revisionId: '2.0.0' }, 'example');
+    expect(v2.preflight?.plan?.prune.map((e) => `${e.kind}/${e.name}`).sort()).toEqual(['Deployment/word-counter1', 'Service/word-counter1']);
     expect(v2.status).toBe('succeeded');
     const names = async () => (await objects('example', 'deployments')).map((o) => o.metadata.name).sort();
     expect(await names()).not.toContain('word-counter1');
@@ -202,11 +222,39 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     const alice = await plane.kubeconfigFor('alice', ['slipway-test-users']);
     const refused = await deploy(FIXTURES.simple, 'elsewhere', alice);
     expect(refused.status).toBe('failed');
-    // The apiserver's own words, not its JSON: the verb, the resource and the namespace.
-    expect(refused.error?.message).toContain('namespaces "elsewhere" is forbidden: User "alice" cannot patch resource "namespaces" in API group "" in the namespace "elsewhere"');
-    expect(refused.error?.message).not.toContain('{"kind":"Status"');
+    // The preflight asks the apiserver (SelfSubjectAccessReviews) before anything is written.
+    expect(refused.error?.code).toBe('preflight_failed');
+    expect(refused.error?.message).toContain('This kube config may not get services in namespace elsewhere, create services in namespace elsewhere');
+    expect(refused.error?.message).toContain('create deployments.apps in namespace elsewhere');
+    expect(refused.steps.find((s) => s.name === 'apply')?.status).not.toBe('succeeded');
     expect(await objects('elsewhere')).toEqual([]);
     // The same kube config in its own namespace works.
     expect((await deploy(FIXTURES.simple, 'allowed', alice)).status).toBe('succeeded');
   }, 200_000);
+
+  it('a ServiceAccount that may do everything but create Deployments: the preflight names create deployments.apps, the cluster holds nothing new', async () => {
+    await plane.kubectl(['create', 'namespace', 'limited']);
+    await plane.kubectl(['create', 'serviceaccount', 'deployer', '-n', 'limited']);
+    await plane.kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'no-deployments', namespace: 'limited' },
+      rules: [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
+        { apiGroups: [''], resources: ['services', 'persistentvolumeclaims', 'configmaps', 'secrets', 'pods', 'pods/log', 'events'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+      ],
+    }));
+    await plane.kubectl(['create', 'rolebinding', 'deployer', '-n', 'limited', '--role=no-deployments', '--serviceaccount=limited:deployer']);
+    const token = (await plane.kubectl(['create', 'token', 'deployer', '-n', 'limited'])).trim();
+    const server = /server:\s*(\S+)/.exec(plane.kubeconfig)?.[1] ?? '';
+    const ca = /certificate-authority-data:\s*(\S+)/.exec(plane.kubeconfig)?.[1] ?? '';
+    const kubeconfig = ['apiVersion: v1', 'kind: Config', 'current-context: sa', `clusters: [{name: c, cluster: {server: "${server}", certificate-authority-data: ${ca}}}]`,
+      `users: [{name: deployer, user: {token: ${token}}}]`, 'contexts: [{name: sa, context: {cluster: c, user: deployer, namespace: limited}}]'].join('\n');
+    const refused = await deploy(FIXTURES.simple, 'limited', kubeconfig);
+    expect(refused.status).toBe('failed');
+    expect(refused.error?.code).toBe('preflight_failed');
+    expect(refused.error?.message).toContain('This kube config may not create deployments.apps in namespace limited:');
+    const permissions = refused.preflight?.checks.find((c) => c.name === 'permissions');
+    expect(permissions?.status).toBe('failed');
+    expect(permissions?.detail).not.toContain('services');
+    expect(await objects('limited')).toEqual([]);
+  }, 60_000);
 });

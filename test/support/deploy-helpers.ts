@@ -13,6 +13,11 @@ export interface DeploymentBody {
   steps: Array<{ name: string; status: string; durationMs: number | null; detail: string | null }>;
   services: Array<{ name: string; kubeName: string; role: string; nodePorts: { webui?: number; protobufApi?: number }; webUiUrl?: string }>;
   error: { code: string; message: string; details?: unknown } | null;
+  preflight: {
+    passed: boolean;
+    checks: Array<{ name: string; status: 'passed' | 'failed' | 'warning'; detail: string }>;
+    plan?: Record<'create' | 'update' | 'prune' | 'unchanged', Array<{ kind: string; name: string; fields?: string[] }>>;
+  } | null;
 }
 
 export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled', 'deleted'];

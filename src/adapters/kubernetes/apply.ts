@@ -14,6 +14,8 @@ export interface ApplyOptions {
   /** Called once per object, as soon as the API server accepted it. */
   onApplied?: (object: KubernetesObject, result: AppliedObject) => void;
   signal?: AbortSignal;
+  /** Server-side dry run (`dryRun=All`): validated and admitted, nothing stored; `object` holds what would be. */
+  dryRun?: boolean;
 }
 
 export interface AppliedObject {
@@ -25,6 +27,8 @@ export interface AppliedObject {
   managers: string[];
   /** Requests it took, retries included (discovery not counted). */
   attempts: number;
+  /** Dry runs only: the object as the API server would store it. */
+  object?: KubernetesObject;
 }
 
 export interface ApplyResult {
@@ -107,7 +111,7 @@ async function applyObject(
     transport.objects.patch(
       structuredClone(object),
       undefined,
-      undefined,
+      options.dryRun ? 'All' : undefined,
       options.fieldManager,
       true,
       PatchStrategy.ServerSideApply,
@@ -121,6 +125,7 @@ async function applyObject(
       ...(value.metadata?.resourceVersion ? { resourceVersion: value.metadata.resourceVersion } : {}),
       managers: [...new Set((value.metadata?.managedFields ?? []).map((entry) => entry.manager ?? ''))],
       attempts,
+      ...(options.dryRun ? { object: value } : {}),
     };
   } catch (error: unknown) {
     if (!(error instanceof RetriesExhausted)) throw error;

@@ -59,6 +59,18 @@ export interface ClusterClient {
   readLogs(namespace: string, podSelector: string, tailLines: number): Promise<PodLogs[]>;
   /** One object of any served kind; undefined when absent (404). Read-only, idempotent. */
   readObject(ref: ObjectRef): Promise<KubernetesObject | undefined>;
+  /** The API server's version (`v1.34.4`). Read-only. */
+  serverVersion(): Promise<string>;
+  /**
+   * SelfSubjectAccessReviews: may this kube config's user do each of these? In order, each with
+   * the authorizer's reason when it says no. Read-only (a review is not stored).
+   */
+  reviewAccess(attributes: readonly AccessAttributes[]): Promise<AccessDecision[]>;
+  /**
+   * Objects of any served kind (namespaced or not), optionally by label; every page. Read-only,
+   * idempotent. A kind the server does not serve is an error (404).
+   */
+  listObjects(ref: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string }): Promise<KubernetesObject[]>;
   /** HTTP requests sent so far by this client (for the benchmark's round-trip count). */
   requestCount(): number;
   /**
@@ -68,6 +80,21 @@ export interface ClusterClient {
   preconnect(): void;
   /** Closes idle keep-alive connections. */
   close(): void;
+}
+
+/** What a SelfSubjectAccessReview asks: a verb on a resource (in a namespace, or cluster-wide). */
+export interface AccessAttributes {
+  verb: string;
+  /** '' for the core group. */
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+}
+
+export interface AccessDecision {
+  allowed: boolean;
+  reason?: string;
 }
 
 export interface PodLogs {
@@ -198,6 +225,36 @@ export function createClusterClient(kubeconfig: SafeKubeconfig, options: Cluster
     },
 
     readObject: (ref) => readObject(transport, policy, ref),
+
+    async serverVersion() {
+      const info = await read('reading the server version', () => transport.version.getCode());
+      return info.gitVersion;
+    },
+
+    async reviewAccess(attributes) {
+      return Promise.all(attributes.map(async (a) => {
+        const review = await read(`reviewing access to ${a.verb} ${a.resource}`, () => transport.objects.create({
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb: a.verb, group: a.group, resource: a.resource, ...(a.subresource ? { subresource: a.subresource } : {}), ...(a.namespace ? { namespace: a.namespace } : {}) } },
+        } as KubernetesObject)) as KubernetesObject & { status?: { allowed?: boolean; denied?: boolean; reason?: string } };
+        const reason = review.status?.reason;
+        return { allowed: review.status?.allowed === true, ...(reason ? { reason } : {}) };
+      }));
+    },
+
+    async listObjects(ref) {
+      const items: KubernetesObject[] = [];
+      let continueToken: string | undefined;
+      do {
+        const page = await read(`listing ${ref.kind}s`, () =>
+          transport.objects.list(ref.apiVersion, ref.kind, ref.namespace, undefined, undefined, undefined, undefined, ref.labelSelector, 500, continueToken));
+        // A list's items carry no kind or apiVersion of their own.
+        items.push(...page.items.map((item) => ({ ...item, apiVersion: item.apiVersion ?? ref.apiVersion, kind: item.kind ?? ref.kind })));
+        continueToken = page.metadata?._continue || undefined;
+      } while (continueToken !== undefined);
+      return items;
+    },
 
     requestCount: () => transport.requestCount(),
     preconnect: () => transport.preconnect(),

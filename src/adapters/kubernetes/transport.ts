@@ -3,6 +3,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import {
   AppsV1Api,
+  VersionApi,
   CoreV1Api,
   createConfiguration,
   HttpMethod,
@@ -194,6 +195,7 @@ export interface Transport {
   readonly objects: SharedDiscoveryObjectApi;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
+  readonly version: VersionApi;
   /** HTTP requests sent so far (discovery included). */
   requestCount(): number;
   /** Opens the connection ahead of the first request (a failure is reported by that request). */
@@ -235,6 +237,7 @@ export function createTransport(safe: SafeKubeconfig, options: TransportOptions)
     objects: SharedDiscoveryObjectApi.create(configuration, kc),
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
+    version: new VersionApi(configuration),
     requestCount: () => requests,
     preconnect: () => httpApi.preconnect(),
     close: () => {

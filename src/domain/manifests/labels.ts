@@ -69,3 +69,8 @@ export function podTemplateLabels(context: LabelContext, workload: Workload): Re
 export function workloadAnnotations(workload: Workload): Record<string, string> {
   return { [ANNOTATION_KEYS.containerName]: workload.containerName };
 }
+
+/** Objects of this namespace that Slipway manages but this deployment did not apply: the previous revision's leftovers. */
+export function pruneSelector(deploymentId: string): string {
+  return `${LABEL_KEYS.managedBy}=slipway,${LABEL_KEYS.deploymentId}!=${deploymentId}`;
+}

@@ -8,7 +8,7 @@ import { ProblemSchema, problemResponses } from '../schemas.js';
 import type { App } from '../types.js';
 import { deploymentPage } from '../views/deployment-page.js';
 import { streamEvents } from '../events/stream.js';
-import { DeploymentList, DeploymentSchema, DeployRequest, ListQuery, LogsQuery, LogsResponse, PageListQuery, RollbackForm, RollbackRequest } from './schemas.js';
+import { DeploymentList, DeploymentSchema, DeployRequest, PreflightSchema, ListQuery, LogsQuery, LogsResponse, PageListQuery, RollbackForm, RollbackRequest } from './schemas.js';
 import { deploymentsPage } from '../views/deployments-page.js';
 import { dropEmptyQueryValues } from '../page-query.js';
 import type { ClusterService } from '../../services/clusters/service.js';
@@ -45,13 +45,15 @@ export async function deploymentRoutes(app: App, deps: DeploymentRouteDeps): Pro
       preHandler: [app.authenticate, app.idempotent],
       schema: {
         tags: ['deployments'],
-        summary: 'Deploy a solution revision to the cluster named by a kube config or a registered clusterId (Idempotency-Key supported)',
+        summary: 'Deploy a solution revision to the cluster named by a kube config or a registered clusterId (Idempotency-Key supported); with dryRun=true, only check it (the preflight and the plan, 200) and write nothing',
+        querystring: Type.Object({ dryRun: Type.Optional(Type.Boolean({ description: 'Check only: the preflight checks and the plan, nothing written to the cluster or stored' })) }),
         body: DeployRequest,
-        response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
+        response: { 200: PreflightSchema, 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (request, reply) => {
       const { p, admin } = who(request.principal);
+      if (request.query.dryRun === true) return reply.status(200).send(await deps.deployments.check(p, request.body, admin));
       const deployment = await deps.deployments.create(p, request.body, admin);
       return reply.status(202).header('location', location(deployment.id)).send(deployment);
     },

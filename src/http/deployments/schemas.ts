@@ -33,6 +33,17 @@ const Service = Type.Object({
   webUiUrl: Type.Optional(Type.String()),
 });
 
+const PlanEntrySchema = Type.Object({ kind: Type.String(), name: Type.String(), fields: Type.Optional(Type.Array(Type.String(), { description: 'update: the changed fields' })) });
+
+export const PreflightSchema = Type.Object({
+  passed: Type.Boolean({ description: 'No check failed' }),
+  checks: Type.Array(Type.Object({ name: Type.String(), status: Type.Union([Type.Literal('passed'), Type.Literal('failed'), Type.Literal('warning')]), detail: Type.String() })),
+  plan: Type.Optional(Type.Object({
+    create: Type.Array(PlanEntrySchema), update: Type.Array(PlanEntrySchema), prune: Type.Array(PlanEntrySchema), unchanged: Type.Array(PlanEntrySchema),
+  }, { description: 'What the apply does (did), object by object; absent when the cluster could not be read' })),
+  checkedAt: Type.String({ format: 'date-time' }),
+});
+
 const JobErrorSchema = Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) });
 
 export const DeploymentSchema = Type.Object(
@@ -54,6 +65,7 @@ export const DeploymentSchema = Type.Object(
     callbackUrl: Type.Union([Type.String(), Type.Null()]),
     cleanupOnFailure: Type.Boolean(),
     rollbackOf: Type.Union([Type.String(), Type.Null()]),
+    preflight: Type.Union([PreflightSchema, Type.Null()], { description: 'What the preflight found before anything was written' }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },

@@ -12,13 +12,15 @@ export const DeployForm = Type.Object({
   clusterId: Type.Optional(Type.String({ maxLength: 36 })),
   config: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
   configFile: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
+  /** Which button: Deploy (the default), or Check first (a dry run). */
+  action: Type.Optional(Type.Union([Type.Literal('deploy'), Type.Literal('check')])),
 });
 export type DeployFormBody = Static<typeof DeployForm>;
 
 const MAX_FILE = 1024 * 1024;
 
 /** Read the form from either encoding, then validate it against the one schema. */
-export async function readDeployForm(request: FastifyRequest): Promise<{ solutionId: string; revisionId: string; namespace?: string; kubeconfig?: string; clusterId?: string }> {
+export async function readDeployForm(request: FastifyRequest): Promise<{ solutionId: string; revisionId: string; namespace?: string; kubeconfig?: string; clusterId?: string; check: boolean }> {
   const fields: Record<string, string> = {};
   if (request.isMultipart()) {
     for await (const part of request.parts({ limits: { fileSize: MAX_FILE } })) {
@@ -51,5 +53,6 @@ export async function readDeployForm(request: FastifyRequest): Promise<{ solutio
     ...(fields.namespaceName?.trim() ? { namespace: fields.namespaceName.trim() } : {}),
     ...(hasKubeconfig ? { kubeconfig } : {}),
     ...(clusterId !== '' ? { clusterId } : {}),
+    check: fields.action === 'check',
   };
 }

@@ -5,7 +5,7 @@ import type { ClusterService } from '../../services/clusters/service.js';
 import { requirePrincipal } from '../deployments/routes.js';
 import { Id } from '../schemas.js';
 import type { App } from '../types.js';
-import { deployForm } from '../views/deploy-form.js';
+import { checkResultPage, deployForm } from '../views/deploy-form.js';
 import { readDeployForm } from './form.js';
 
 /**
@@ -50,7 +50,12 @@ export async function grapheneRoutes(app: App, deps: { deployments: DeploymentSe
     },
     async (request, reply) => {
       const principal = requirePrincipal(request.principal);
-      const form = await readDeployForm(request);
+      const { check, ...form } = await readDeployForm(request);
+      if (check) {
+        const result = await deps.deployments.check(principal, form);
+        const namespace = form.namespace ?? (await deps.deployments.proposal(form.solutionId, form.revisionId)).namespace;
+        return reply.type('text/html; charset=utf-8').send(checkResultPage({ solutionId: form.solutionId, revisionId: form.revisionId, namespace, result }, deps.config.basePath));
+      }
       const deployment = await deps.deployments.create(principal, form);
       return reply.redirect(`${deps.config.basePath}/deployments/${deployment.id}`, 303);
     },

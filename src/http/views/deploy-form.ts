@@ -1,5 +1,7 @@
 import { html } from './html.js';
 import { layout } from './layout.js';
+import { preflightTables } from './preflight.js';
+import type { PreflightResult } from '../../services/deployments/preflight.js';
 
 export interface DeployFormModel {
   solutionId: string;
@@ -38,7 +40,25 @@ export function deployForm(model: DeployFormModel, basePath: string): string {
   <input type="file" id="configFile" name="configFile">
   <label for="config">…or paste the kube config <span class="hint">inline credentials only: no exec, auth-provider or file paths</span></label>
   <textarea id="config" name="config" spellcheck="false" autocomplete="off"></textarea>
-  <button type="submit">Deploy</button>
+  <div class="actions">
+    <button type="submit" name="action" value="deploy">Deploy</button>
+    <button type="submit" name="action" value="check" class="secondary">Check first</button>
+  </div>
+  <p class="hint">Check first asks the cluster whether the deploy can work — permissions, namespace, storage, quota, a dry run of every object, the protos — and shows what it would create, change and remove. It writes nothing.</p>
 </form>`;
   return layout(`Deploy ${model.solutionName}`, body, basePath);
+}
+
+/** The answer to Check first: every check, the plan, and the way back to the form. */
+export function checkResultPage(model: { solutionId: string; revisionId: string; namespace: string; result: PreflightResult }, basePath: string): string {
+  const verdict = model.result.passed
+    ? html`<p><span class="status status-succeeded">passed</span> The deploy can go ahead${model.result.checks.some((c) => c.status === 'warning') ? ' (read the warnings)' : ''}. Nothing was written to the cluster.</p>`
+    : html`<p><span class="status status-failed">failed</span> A deploy would stop before writing anything: fix what the failed checks say. Nothing was written to the cluster.</p>`;
+  const body = html`
+<h1>Check of ${model.solutionId} ${model.revisionId}</h1>
+<p>Into namespace <code>${model.namespace}</code>, checked at ${model.result.checkedAt}.</p>
+${verdict}
+${preflightTables(model.result)}
+<p><a href="${basePath}/deploy/${encodeURIComponent(model.solutionId)}/${encodeURIComponent(model.revisionId)}">Back to the deploy form</a> (give the kube config again: it is not kept by a check).</p>`;
+  return layout(`Check of ${model.solutionId}`, body, basePath);
 }

@@ -2,6 +2,7 @@ import type { Deployment, DeploymentView, DeployedService } from '../../services
 import type { JobError, JobStep } from '../../jobs/model.js';
 import { html, SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { preflightTables } from './preflight.js';
 
 /**
  * The deployment's status page: status, a progress bar, the steps with durations, the services
@@ -34,6 +35,8 @@ export function deploymentPage(d: DeploymentView, basePath: string, history: rea
 <table><thead><tr><th>Step</th><th>Status</th><th>Duration</th><th>Detail</th></tr></thead><tbody id="steps">${d.steps.map(stepRow)}</tbody></table>
 <h2>Services</h2>
 <table><thead><tr><th>Node</th><th>Kubernetes name</th><th>Image</th><th>Web UI</th></tr></thead><tbody id="services">${servicesRows(d)}</tbody></table>
+<h2>Preflight</h2>
+<div id="preflight">${preflightTables(d.preflight)}</div>
 ${historySection(d, history, basePath)}
 <h2>Events</h2>
 <ol id="events" class="events"></ol>
@@ -224,6 +227,26 @@ export const DEPLOYMENT_PAGE_SCRIPT = `
     }
     box.appendChild(div);
   }
+  function drawPreflight(d) {
+    var checks = byId('preflight-checks'), plan = byId('preflight-plan');
+    if (!d.preflight || !checks || !plan) return;
+    checks.textContent = '';
+    d.preflight.checks.forEach(function (c) {
+      var tr = el('tr'); tr.setAttribute('data-check', c.name);
+      var state = el('td', c.status, 'check-' + c.status); state.setAttribute('data-status', c.status);
+      tr.appendChild(el('td', c.name)); tr.appendChild(state); tr.appendChild(el('td', c.detail));
+      checks.appendChild(tr);
+    });
+    if (!d.preflight.plan) return;
+    plan.textContent = '';
+    ['create', 'update', 'prune', 'unchanged'].forEach(function (action) {
+      d.preflight.plan[action].forEach(function (e) {
+        var tr = el('tr'); tr.setAttribute('data-plan', action);
+        tr.appendChild(el('td', action)); tr.appendChild(el('td', e.kind + '/' + e.name)); tr.appendChild(el('td', (e.fields || []).join(', ')));
+        plan.appendChild(tr);
+      });
+    });
+  }
   function drawActions(d) {
     byId('cancel').hidden = CANCELLABLE.indexOf(d.status) < 0;
     byId('undeploy').hidden = UNDEPLOYABLE.indexOf(d.status) < 0;
@@ -231,7 +254,7 @@ export const DEPLOYMENT_PAGE_SCRIPT = `
   }
   function draw(d) {
     current = d;
-    drawStatus(d); drawProgress(d); drawSteps(d); drawServices(d); drawError(d); drawActions(d);
+    drawStatus(d); drawProgress(d); drawSteps(d); drawServices(d); drawError(d); drawPreflight(d); drawActions(d);
     if (FINAL.indexOf(d.status) >= 0 && d.jobId && finishedJobs[d.jobId]) stopListening('');
   }
 

@@ -12,8 +12,10 @@ import { waitForReady } from '../../adapters/kubernetes/wait-for-ready.js';
 import type { OrchestratorClient } from '../../adapters/orchestrator/client.js';
 import { startOrchestration } from '../../adapters/orchestrator/start-orchestration.js';
 import { renderForConfig } from '../../services/manifests.js';
+import { pruneSelector } from '../../domain/manifests/labels.js';
 import { kubeconfigContext } from '../../services/deployments/service.js';
-import { getDeployment, getSealedKubeconfig, revisionLabelId, setApplied, setNamespaceCreated, updateDeployment } from '../../services/deployments/store.js';
+import { getDeployment, getSealedKubeconfig, revisionLabelId, setApplied, setNamespaceCreated, setPreflight, updateDeployment } from '../../services/deployments/store.js';
+import { preflightFor, preflightSummary, PreflightFailedError } from '../../services/deployments/preflight-deploy.js';
 import type { DeployedService, DeploymentStatus } from '../../services/deployments/model.js';
 import { AppError } from '../../errors.js';
 import type { JobQueue } from '../queue.js';
@@ -54,10 +56,6 @@ const DEPLOYMENT_STATUS: Record<JobStatus, DeploymentStatus> = {
  */
 export const APPLY_CONCURRENCY = 64;
 
-/** Objects of this namespace that Slipway manages but this deployment did not apply: the previous revision's leftovers. */
-export function pruneSelector(deploymentId: string): string {
-  return `app.kubernetes.io/managed-by=slipway,slipway.io/deployment-id!=${deploymentId}`;
-}
 
 /** Loads the deployment and opens its kube config: shared by the deploy and undeploy jobs. */
 export async function openDeployment(deps: Pick<DeployDeps, 'pool' | 'secretBox'>, ctx: JobContext) {
@@ -92,6 +90,12 @@ export function deployHandler(deps: DeployDeps): JobHandler {
           await updateDeployment(deps.pool, deploymentId, { services: listServices(result, new Map(), undefined) });
           return result;
         }, (r) => `${r.objects.length} objects`);
+        await ctx.step('preflight', async () => {
+          const result = await preflightFor(cluster, deps.config, solution, rendered, pruneSelector(labelId));
+          await setPreflight(deps.pool, deploymentId, result);
+          if (!result.passed) throw new PreflightFailedError(result);
+          return result;
+        }, (r) => preflightSummary(r));
         await ctx.step('apply', () => applyRendered(ctx, deps.pool, cluster, rendered, deploymentId), (r) => `${r.applied} objects in ${r.waves} waves`);
         await ctx.step(
           'wait for readiness',

@@ -1,4 +1,5 @@
 import type { JobError, JobStep } from '../../jobs/model.js';
+import type { PreflightResult } from './preflight.js';
 
 export const DEPLOYMENT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'deleting', 'deleted'] as const;
 export const BUSY_STATUSES: readonly DeploymentStatus[] = ['queued', 'running', 'deleting'];
@@ -33,6 +34,8 @@ export interface Deployment {
   cleanupOnFailure: boolean;
   /** The deployment this one rolled back from, when it is a rollback. */
   rollbackOf: string | null;
+  /** What the deploy's preflight found: every check, and the plan (null until it ran). */
+  preflight: PreflightResult | null;
   createdAt: string;
   updatedAt: string;
 }

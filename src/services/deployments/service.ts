@@ -15,13 +15,18 @@ import { recordAudit } from '../audit.js';
 import { ClusterService } from '../clusters/service.js';
 import { checkCallbackUrl } from '../notifications.js';
 import type { Deployment, DeploymentView } from './model.js';
-import { busyDeploymentOf, deployedSolutions, getDeployment, historyOf, insertDeployment, listDeployments, TargetBusyError, targetKey, targetKeyOf } from './store.js';
+import { pruneSelector } from '../../domain/manifests/labels.js';
+import type { ClusterClient } from '../../adapters/kubernetes/cluster-client.js';
+import { renderForConfig } from '../manifests.js';
+import type { PreflightResult } from './preflight.js';
+import { preflightFor } from './preflight-deploy.js';
+import { standingRevisionId, busyDeploymentOf, deployedSolutions, getDeployment, historyOf, insertDeployment, listDeployments, TargetBusyError, targetKey, targetKeyOf } from './store.js';
 
 /**
  * The deploy job's steps. Leftovers of the previous revision are pruned only once the new one is
  * ready, so a failed update leaves the old pipeline's objects in place next to the new ones.
  */
-export const DEPLOY_STEPS = ['fetch solution', 'render manifests', 'apply', 'wait for readiness', 'prune', 'start orchestrator', 'collect services'] as const;
+export const DEPLOY_STEPS = ['fetch solution', 'render manifests', 'preflight', 'apply', 'wait for readiness', 'prune', 'start orchestrator', 'collect services'] as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -44,6 +49,8 @@ export interface DeploymentServiceDeps {
   queue: JobQueue;
   solutionSource: SolutionSource;
   secretBox: SecretBox;
+  /** For dry runs (`check`): how to reach a cluster. */
+  connectCluster?: (kubeconfig: SafeKubeconfig) => ClusterClient;
 }
 
 /** The context a sealed kube config is bound to: it opens only for this deployment's row. */
@@ -81,6 +88,29 @@ export class DeploymentService {
   }
 
   async create(principal: Principal, input: CreateDeploymentInput, isAdmin = false): Promise<DeploymentView> {
+    return this.enqueue(principal, await this.resolve(principal, input, isAdmin));
+  }
+
+  /**
+   * The dry run: the same request checked against the cluster as the deploy's preflight would
+   * (permissions, namespace, storage, pull secret, quota, a server-side dry run of every object,
+   * the protos) with the plan of what the apply would do. Writes nothing, here or there.
+   */
+  async check(principal: Principal, input: CreateDeploymentInput, isAdmin = false): Promise<PreflightResult> {
+    const request = await this.resolve(principal, input, isAdmin);
+    if (!this.deps.connectCluster) throw new Error('DeploymentService.check needs connectCluster');
+    const labelId = (await standingRevisionId(this.deps.pool, { targetKey: targetKey(request.kubeconfig.server, request.namespace), solutionId: request.solution.solutionId, revisionId: request.solution.revisionId })) ?? randomUUID();
+    const rendered = renderForConfig(request.solution, this.deps.config, request.namespace, labelId);
+    const cluster = this.deps.connectCluster(request.kubeconfig);
+    try {
+      return await preflightFor(cluster, this.deps.config, request.solution, rendered, pruneSelector(labelId));
+    } finally {
+      cluster.close();
+    }
+  }
+
+  /** Everything about a deploy request that can be checked without the cluster. */
+  private async resolve(principal: Principal, input: CreateDeploymentInput, isAdmin: boolean): Promise<DeployRequest> {
     const namespace = input.namespace?.trim() || undefined;
     const problems: string[] = [];
     const hasKubeconfig = input.kubeconfig !== undefined && input.kubeconfig.trim() !== '';
@@ -105,7 +135,7 @@ export class DeploymentService {
       : parseKubeconfig(input.kubeconfig ?? '', { allowInsecure: this.deps.config.allowInsecureClusters });
     const solution = await this.deps.solutionSource.getSolution(input.solutionId, input.revisionId);
     if (solution.kind === 'pipeline') parseBlueprint(solution.blueprint);
-    return this.enqueue(principal, {
+    return {
       solution,
       namespace: namespace ?? defaultNamespace(solution.name, solution.revisionId),
       kubeconfig,
@@ -113,7 +143,7 @@ export class DeploymentService {
       ...(input.cleanup ? { cleanup: true } : {}),
       ...(input.parentId ? { parentId: input.parentId } : {}),
       action: 'deploy',
-    });
+    };
   }
 
   /** Store a deployment and its job, enqueue the job, audit it: all in one transaction. */

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../adapters/db/pool.js';
 import type { JobError } from '../../jobs/model.js';
 import type { DeployedService, Deployment, DeploymentStatus } from './model.js';
+import type { PreflightResult } from './preflight.js';
 
 /** SQL for the deployments table. The sealed kube config is read only by `getSealedKubeconfig`. */
 interface DeploymentRow {
@@ -20,12 +21,13 @@ interface DeploymentRow {
   callback_url: string | null;
   cleanup_on_failure: boolean;
   rollback_of: string | null;
+  preflight: PreflightResult | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS =
-  'id, owner, solution_id, revision_id, solution_name, solution_kind, namespace, cluster_server, status, services, error, job_id, applied, callback_url, cleanup_on_failure, rollback_of, created_at, updated_at';
+  'id, owner, solution_id, revision_id, solution_name, solution_kind, namespace, cluster_server, status, services, error, job_id, applied, callback_url, cleanup_on_failure, rollback_of, preflight, created_at, updated_at';
 
 function toDeployment(row: DeploymentRow): Deployment {
   return {
@@ -45,6 +47,7 @@ function toDeployment(row: DeploymentRow): Deployment {
     callbackUrl: row.callback_url,
     cleanupOnFailure: row.cleanup_on_failure,
     rollbackOf: row.rollback_of,
+    preflight: row.preflight,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -140,6 +143,16 @@ export async function revisionLabelId(db: Queryable, id: string): Promise<string
   return rows[0]?.id ?? id;
 }
 
+/** The first succeeded deployment of this revision on this target: a re-deploy labels its objects with it. */
+export async function standingRevisionId(db: Queryable, of: { targetKey: string; solutionId: string; revisionId: string }): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM deployments WHERE target_key = $1 AND solution_id = $2 AND revision_id = $3 AND status = 'succeeded'
+      ORDER BY created_at, id LIMIT 1`,
+    [of.targetKey, of.solutionId, of.revisionId],
+  );
+  return rows[0]?.id;
+}
+
 export async function targetKeyOf(db: Queryable, id: string): Promise<string | undefined> {
   const { rows } = await db.query<{ target_key: string }>('SELECT target_key FROM deployments WHERE id = $1', [id]);
   return rows[0]?.target_key;
@@ -216,4 +229,8 @@ export async function updateDeployment(
      WHERE id = $1`,
     [id, change.status ?? null, change.services ? JSON.stringify(change.services) : null, change.error !== undefined, change.error ? JSON.stringify(change.error) : null, change.jobId ?? null],
   );
+}
+
+export async function setPreflight(db: Queryable, id: string, preflight: PreflightResult): Promise<void> {
+  await db.query('UPDATE deployments SET preflight = $2, updated_at = now() WHERE id = $1', [id, JSON.stringify(preflight)]);
 }

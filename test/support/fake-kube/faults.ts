@@ -38,6 +38,11 @@ export interface FaultControls {
   failRequests(rule: RequestFailureRule): () => void;
   /** Jobs whose name contains `nameSubstring` fail with `message`. */
   jobFails(nameSubstring: string, message: string): () => void;
+  /**
+   * SelfSubjectAccessReviews answer "denied" for this verb and resource (`deployments`,
+   * `pods/log`; in `namespace`, or anywhere) — the RBAC the fake does not otherwise model.
+   */
+  denyAccess(rule: { verb: string; resource: string; namespace?: string }): () => void;
   /** Delay added to every request. */
   setLatency(ms: number): void;
   clear(): void;
@@ -79,6 +84,7 @@ export class Faults implements FaultControls {
   private readonly imagePulls = new FaultList<{ image: string; message: string | undefined }>();
   private readonly crashLoops = new FaultList<{ image: string; spec: CrashLoopSpec }>();
   private readonly unschedulables = new FaultList<{ image: string; message: string }>();
+  private readonly deniedAccess = new FaultList<{ verb: string; resource: string; namespace?: string }>();
   private readonly pendingClaims = new FaultList<{ message: string; storageClass: string | undefined }>();
   private readonly requestFailures = new FaultList<{ rule: RequestFailureRule; remaining: { count: number } }>();
   private readonly jobFailures = new FaultList<{ name: string; message: string }>();
@@ -99,6 +105,15 @@ export class Faults implements FaultControls {
     return this.unschedulables.add({ image: imageSubstring, message });
   }
 
+  denyAccess(rule: { verb: string; resource: string; namespace?: string }): () => void {
+    return this.deniedAccess.add(rule);
+  }
+
+  /** Whether a review of this verb on this resource (with `/subresource`) in this namespace is denied. */
+  accessDenied(verb: string, resource: string, namespace: string | undefined): boolean {
+    return this.deniedAccess.find((rule) => rule.verb === verb && rule.resource === resource && (rule.namespace === undefined || rule.namespace === namespace)) !== undefined;
+  }
+
   pvcPending(message: string, options: { storageClass?: string } = {}): () => void {
     return this.pendingClaims.add({ message, storageClass: options.storageClass });
   }
@@ -117,6 +132,7 @@ export class Faults implements FaultControls {
 
   clear(): void {
     this.imagePulls.clear();
+    this.deniedAccess.clear();
     this.crashLoops.clear();
     this.unschedulables.clear();
     this.pendingClaims.clear();

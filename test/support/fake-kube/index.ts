@@ -190,6 +190,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     putObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
   (options.nodes ?? [{ name: 'node-1', internalIP: '10.0.0.11' }]).forEach((node, index) => putObject(nodeObject(node, index)));
+  // A default StorageClass, as most clusters (kind, k3s, the clouds) come with.
+  putObject({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'fake-kube/hostpath' } as KubeObject);
 
   // HTTP/2 and HTTP/1.1 (ALPN), as a kube-apiserver: kubectl and Slipway speak h2, the client
   // library's watch and log streams HTTP/1.1. The compatibility API gives both the http module's

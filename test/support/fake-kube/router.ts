@@ -125,6 +125,7 @@ export class Router {
       const watching = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
       if (method === 'GET' && watching) startWatch(ctx, request, response, this.deps.watches);
       else if (method === 'GET') sendReply(response, listObjects(ctx, request));
+      else if (method === 'POST' && request.resource.kind === 'SelfSubjectAccessReview') sendReply(response, this.review(request.body));
       else if (method === 'POST') sendReply(response, createObject(ctx, request));
       else if (method === 'DELETE') sendReply(response, deleteCollection(ctx, request));
       else throw methodNotAllowed();
@@ -136,6 +137,15 @@ export class Router {
     else if (method === 'PATCH') sendReply(response, contentType === 'application/apply-patch+yaml' ? applyObject(ctx, request, name) : patchObject(ctx, request, name));
     else if (method === 'DELETE' && subresource === undefined) sendReply(response, deleteObject(ctx, request, name));
     else throw methodNotAllowed();
+  }
+
+  /** A SelfSubjectAccessReview: allowed, unless `faults.denyAccess` says otherwise. Nothing is stored, as on a real server. */
+  private review(body: unknown): { kind: 'json'; status: number; body: unknown } {
+    const review = (typeof body === 'object' && body !== null ? body : {}) as { spec?: { resourceAttributes?: { verb?: string; resource?: string; subresource?: string; namespace?: string } } };
+    const a = review.spec?.resourceAttributes ?? {};
+    const resource = `${a.resource ?? ''}${a.subresource ? `/${a.subresource}` : ''}`;
+    const denied = this.deps.faults.accessDenied(a.verb ?? '', resource, a.namespace);
+    return { kind: 'json', status: 201, body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec: review.spec ?? {}, status: denied ? { allowed: false, denied: true, reason: 'fake-kube: denied by faults.denyAccess' } : { allowed: true, reason: 'fake-kube: allowed' } } };
   }
 
   private discovery(path: string): unknown {
