@@ -24,6 +24,7 @@ export function simulatedCluster(kubeconfig: SafeKubeconfig, nodesPerCluster: nu
     serverVersion: unused,
     reviewAccess: unused,
     listObjects: unused,
+    watchNamespace: () => { throw new Error('not used by the simulated rollout'); },
     requestCount: () => 0,
     preconnect: () => undefined,
     close: () => undefined,

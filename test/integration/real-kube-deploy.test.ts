@@ -7,6 +7,8 @@ import { startClusterStandIns, type ClusterStandIns } from '../support/real-kube
 import { cdsEnvironment, startFakeCds, type FakeCds } from '../support/fake-cds.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { waitForDeployment, type DeploymentBody } from '../support/deploy-helpers.js';
+import { createClusterClient } from '../../src/adapters/kubernetes/index.js';
+import { parseKubeconfig } from '../../src/domain/kubeconfig.js';
 
 /**
  * The deploy path judged by the real Kubernetes control plane (test/support/real-kube.ts:
@@ -256,5 +258,24 @@ describe.runIf(!unavailable)('deploys judged by the real Kubernetes control plan
     expect(permissions?.status).toBe('failed');
     expect(permissions?.detail).not.toContain('services');
     expect(await objects('limited')).toEqual([]);
+  }, 60_000);
+
+  it('the namespace watch behind readiness works on the real apiserver: a Pod turning Ready is reported, not polled for', async () => {
+    await plane.kubectl(['create', 'namespace', 'watched']);
+    const client = createClusterClient(parseKubeconfig(plane.kubeconfig, { allowInsecure: false }));
+    const watch = client.watchNamespace('watched');
+    try {
+      while ((await watch.next(500)) === 'changed');
+      await plane.kubectl(['run', 'one', '-n', 'watched', '--image=registry.example.org/one:1', '--restart=Never']);
+      // Created, scheduled, Running and Ready: each a change the watch reports.
+      let changes = 0;
+      while ((await watch.next(3000)) === 'changed') changes += 1;
+      expect(changes).toBeGreaterThanOrEqual(2);
+      expect(watch.healthy()).toBe(true);
+      expect(await plane.kubectl(['get', 'pod', 'one', '-n', 'watched', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).toBe('True');
+    } finally {
+      watch.stop();
+      client.close();
+    }
   }, 60_000);
 });

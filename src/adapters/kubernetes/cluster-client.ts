@@ -6,6 +6,7 @@ import { KubernetesRequestError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, RetriesExhausted, withRetry, type CallFailure, type RetryPolicy } from './retry.js';
 import { createTransport, type Transport } from './transport.js';
 import { readObject, type ObjectRef } from './read-object.js';
+import { watchNamespace, type NamespaceWatch } from './namespace-watch.js';
 
 export type { ApplyOptions, ApplyResult, AppliedObject } from './apply.js';
 export type { ObjectRef } from './read-object.js';
@@ -71,6 +72,11 @@ export interface ClusterClient {
    * idempotent. A kind the server does not serve is an error (404).
    */
   listObjects(ref: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string }): Promise<KubernetesObject[]>;
+  /**
+   * Watches the namespace's Deployments, Pods and PersistentVolumeClaims (namespace-watch.ts):
+   * `next()` resolves at the next change. Stop it when done.
+   */
+  watchNamespace(namespace: string): NamespaceWatch;
   /** HTTP requests sent so far by this client (for the benchmark's round-trip count). */
   requestCount(): number;
   /**
@@ -225,6 +231,7 @@ export function createClusterClient(kubeconfig: SafeKubeconfig, options: Cluster
     },
 
     readObject: (ref) => readObject(transport, policy, ref),
+    watchNamespace: (namespace) => watchNamespace(transport.kubeConfig, namespace),
 
     async serverVersion() {
       const info = await read('reading the server version', () => transport.version.getCode());

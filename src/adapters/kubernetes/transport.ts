@@ -196,6 +196,8 @@ export interface Transport {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   readonly version: VersionApi;
+  /** The same credentials for the client library's streaming calls (watches). */
+  readonly kubeConfig: KubeConfig;
   /** HTTP requests sent so far (discovery included). */
   requestCount(): number;
   /** Opens the connection ahead of the first request (a failure is reported by that request). */
@@ -238,6 +240,7 @@ export function createTransport(safe: SafeKubeconfig, options: TransportOptions)
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
     version: new VersionApi(configuration),
+    kubeConfig: kc,
     requestCount: () => requests,
     preconnect: () => httpApi.preconnect(),
     close: () => {

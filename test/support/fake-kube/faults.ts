@@ -14,7 +14,7 @@ export interface CrashLoopSpec {
 export interface RequestFailureRule {
   /** HTTP method to match (any when omitted). */
   method?: string;
-  /** Substring of the path to match (any when omitted). */
+  /** Substring of the path and query to match (any when omitted): `watch=true` picks watches. */
   pathIncludes?: string;
   status: number;
   /** How many matching requests fail; the rule is removed afterwards. */

@@ -96,7 +96,7 @@ export class Router {
       at: Date.now(),
     });
     if (this.deps.faults.latencyMs > 0) await sleep(this.deps.faults.latencyMs);
-    const injected = this.deps.faults.takeRequestFailure(method, url.pathname);
+    const injected = this.deps.faults.takeRequestFailure(method, `${url.pathname}${url.search}`);
     if (injected) {
       sendInjectedFailure(response, injected);
       return;
