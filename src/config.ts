@@ -74,6 +74,10 @@ export interface Config {
   hostReconcileMs: number;
   /** How often clusters' Nodes are checked for new ones that need the current packages. */
   packageSyncMs: number;
+  /** How often live deployments are looked for (and a dead replica's taken over). */
+  liveScanMs: number;
+  /** A live deployment is checked at least this often, changes or not. */
+  liveRecheckMs: number;
   /** Path of the kube config of the cluster the KUD installer runs in (or Cluster API's management cluster). */
   bootstrapKubeconfig: string | undefined;
   /** Namespace of that cluster the installer Jobs (or Cluster API objects) go to. */
@@ -289,6 +293,8 @@ export function loadConfig(env: Env = process.env): Config {
     packageInstallTimeoutMs: duration('PACKAGE_INSTALL_TIMEOUT', 1_800_000),
     packageUrlTtlMs: duration('PACKAGE_URL_TTL', 3_600_000),
     packageSyncMs: duration('PACKAGE_SYNC_INTERVAL', 60_000),
+    liveScanMs: duration('LIVE_SCAN_INTERVAL', 5000),
+    liveRecheckMs: duration('LIVE_RECHECK_INTERVAL', 30_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -23,6 +23,7 @@ import { siteRolloutHandler } from './jobs/handlers/site-rollout.js';
 import { BootstrapService } from './services/clusters/bootstrap.js';
 import { HostReconciler } from './services/sites/reconcile.js';
 import { PackageNodeSync } from './services/packages/node-sync.js';
+import { LiveMonitor } from './services/deployments/live-monitor.js';
 import { createDownloadSigner } from './services/packages/download-url.js';
 import { ironicProvisionerFactory } from './services/provisioning/ironic-provisioner.js';
 import { DeploymentService } from './services/deployments/service.js';
@@ -137,9 +138,12 @@ export async function startRuntime(configured: Config, logger: Logger, overrides
     await queue.workTask('notify', notifyHandler({ pool, config, log: logger }));
     const stopHosts = reconciler?.startPeriodic(config.hostReconcileMs);
     const stopNodeSync = new PackageNodeSync({ config, pool, queue, secretBox, connectCluster, log: logger }).startPeriodic(config.packageSyncMs);
+    const live = new LiveMonitor({ config, pool, queue, secretBox, solutionSource, connectCluster, log: logger }, { scanMs: config.liveScanMs, recheckMs: config.liveRecheckMs });
+    live.start();
     stopReconciling = () => {
       stopHosts?.();
       stopNodeSync();
+      void live.stop();
     };
     workers = await startWorkers(queue, pool, handlers, { concurrency: config.workerConcurrency, leaseSeconds: config.jobLeaseSeconds }, logger);
   }

@@ -41,9 +41,10 @@ export function isPrivateAddress(ip: string): boolean {
   return lower === '::1' || lower === '::' || lower.startsWith('fc') || lower.startsWith('fd') || lower.startsWith('fe80');
 }
 
-export function callbackBody(d: Deployment): string {
+/** `deployment.finished` when a deploy or undeploy ends; `deployment.health` when a live deployment's health or sync changes. */
+export function callbackBody(d: Deployment, event: 'deployment.finished' | 'deployment.health' = 'deployment.finished'): string {
   return JSON.stringify({
-    event: 'deployment.finished',
+    event,
     id: d.id,
     status: d.status,
     solutionId: d.solutionId,
@@ -51,7 +52,8 @@ export function callbackBody(d: Deployment): string {
     namespace: d.namespace,
     services: d.services,
     error: d.error,
-    at: d.updatedAt,
+    ...(event === 'deployment.health' ? { health: d.health, sync: d.sync } : {}),
+    at: event === 'deployment.health' ? (d.health?.checkedAt ?? d.updatedAt) : d.updatedAt,
   });
 }
 

@@ -73,7 +73,7 @@ export interface ClusterClient {
    */
   listObjects(ref: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string }): Promise<KubernetesObject[]>;
   /**
-   * Watches the namespace's Deployments, Pods and PersistentVolumeClaims (namespace-watch.ts):
+   * Watches the namespace's Deployments, Pods, PersistentVolumeClaims and Services (namespace-watch.ts):
    * `next()` resolves at the next change. Stop it when done.
    */
   watchNamespace(namespace: string): NamespaceWatch;

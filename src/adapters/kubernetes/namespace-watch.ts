@@ -1,5 +1,5 @@
 /**
- * Watches a namespace's Deployments, Pods and PersistentVolumeClaims and says when something
+ * Watches a namespace's Deployments, Pods, PersistentVolumeClaims and Services and says when something
  * changed, so readiness is re-assessed at once instead of on the next poll. Each kind has its own
  * watch stream (the client library's Watch): resumed from the last resourceVersion seen (bookmarks
  * included) when the server ends it, started afresh — the current objects come again as ADDED, a
@@ -24,7 +24,7 @@ const WATCH_TIMEOUT_SECONDS = 300;
 export function watchNamespace(kubeconfig: KubeConfig, namespace: string): NamespaceWatch {
   const watch = new Watch(kubeconfig);
   const ns = encodeURIComponent(namespace);
-  const paths = [`/apis/apps/v1/namespaces/${ns}/deployments`, `/api/v1/namespaces/${ns}/pods`, `/api/v1/namespaces/${ns}/persistentvolumeclaims`];
+  const paths = [`/apis/apps/v1/namespaces/${ns}/deployments`, `/api/v1/namespaces/${ns}/pods`, `/api/v1/namespaces/${ns}/persistentvolumeclaims`, `/api/v1/namespaces/${ns}/services`];
   let stopped = false;
   let dirty = false;
   let wake: (() => void) | undefined;

@@ -107,6 +107,19 @@ export async function deploymentRoutes(app: App, deps: DeploymentRouteDeps): Pro
   );
 
   app.post(
+    '/api/v1/deployments/:id/sync',
+    {
+      preHandler: [app.authenticate, app.idempotent],
+      schema: { tags: ['deployments'], summary: 'Apply the recorded revision again (server-side apply of what it rendered): brings a deployment that drifted back to synced', params: IdParams, response: { 202: DeploymentSchema, ...problemResponses, 409: ProblemSchema } },
+    },
+    async (request, reply) => {
+      const { p, admin } = who(request.principal);
+      const deployment = await deps.lifecycle.sync(p, request.params.id, admin);
+      return reply.status(202).header('location', location(deployment.id)).send(deployment);
+    },
+  );
+
+  app.post(
     '/api/v1/deployments/:id/cancel',
     {
       preHandler: [app.authenticate, app.idempotent],

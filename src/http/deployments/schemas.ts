@@ -44,6 +44,19 @@ export const PreflightSchema = Type.Object({
   checkedAt: Type.String({ format: 'date-time' }),
 });
 
+const LiveStatus = Type.Union(['healthy', 'progressing', 'degraded', 'missing'].map((v) => Type.Literal(v)));
+export const HealthSchema = Type.Object({
+  status: LiveStatus,
+  reason: Type.String(),
+  objects: Type.Array(Type.Object({ kind: Type.String(), name: Type.String(), status: LiveStatus, reason: Type.Optional(Type.String()) })),
+  checkedAt: Type.String({ format: 'date-time' }),
+});
+export const SyncSchema = Type.Object({
+  status: Type.Union([Type.Literal('synced'), Type.Literal('out-of-sync')]),
+  differences: Type.Array(Type.Object({ kind: Type.String(), name: Type.String(), change: Type.Union([Type.Literal('missing'), Type.Literal('modified')]), fields: Type.Array(Type.String()) })),
+  checkedAt: Type.String({ format: 'date-time' }),
+});
+
 const JobErrorSchema = Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) });
 
 export const DeploymentSchema = Type.Object(
@@ -66,6 +79,8 @@ export const DeploymentSchema = Type.Object(
     cleanupOnFailure: Type.Boolean(),
     rollbackOf: Type.Union([Type.String(), Type.Null()]),
     preflight: Type.Union([PreflightSchema, Type.Null()], { description: 'What the preflight found before anything was written' }),
+    health: Type.Union([HealthSchema, Type.Null()], { description: 'While live (succeeded, not undeployed): health as last watched' }),
+    sync: Type.Union([SyncSchema, Type.Null()], { description: 'While live: whether the cluster still holds what Slipway applied' }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },

@@ -2,7 +2,7 @@ import type { Deployment, DeploymentView, DeployedService } from '../../services
 import type { JobError, JobStep } from '../../jobs/model.js';
 import { html, SafeHtml } from './html.js';
 import { layout } from './layout.js';
-import { preflightTables } from './preflight.js';
+import { liveTables, preflightTables } from './preflight.js';
 
 /**
  * The deployment's status page: status, a progress bar, the steps with durations, the services
@@ -35,6 +35,8 @@ export function deploymentPage(d: DeploymentView, basePath: string, history: rea
 <table><thead><tr><th>Step</th><th>Status</th><th>Duration</th><th>Detail</th></tr></thead><tbody id="steps">${d.steps.map(stepRow)}</tbody></table>
 <h2>Services</h2>
 <table><thead><tr><th>Node</th><th>Kubernetes name</th><th>Image</th><th>Web UI</th></tr></thead><tbody id="services">${servicesRows(d)}</tbody></table>
+<h2>Live</h2>
+<div id="live-state">${liveTables(d.health, d.sync)}</div>
 <h2>Preflight</h2>
 <div id="preflight">${preflightTables(d.preflight)}</div>
 ${historySection(d, history, basePath)}
@@ -247,6 +249,30 @@ export const DEPLOYMENT_PAGE_SCRIPT = `
       });
     });
   }
+  function drawLive(d) {
+    var health = byId('health'), sync = byId('sync'), objects = byId('live-objects'), differences = byId('live-differences');
+    if (!health || !sync || !objects || !differences || !d.health || !d.sync) return;
+    health.textContent = d.health.status; health.className = 'status health-' + d.health.status; health.setAttribute('data-health', d.health.status);
+    sync.textContent = d.sync.status; sync.className = 'status sync-' + d.sync.status; sync.setAttribute('data-sync', d.sync.status);
+    byId('live-checked').textContent = 'checked ' + d.health.checkedAt;
+    objects.textContent = '';
+    d.health.objects.forEach(function (o) {
+      var tr = el('tr'); tr.setAttribute('data-object', o.kind + '/' + o.name);
+      var state = el('td', o.status, 'health-' + o.status); state.setAttribute('data-status', o.status);
+      tr.appendChild(el('td', o.kind + '/' + o.name)); tr.appendChild(state); tr.appendChild(el('td', o.reason || ''));
+      objects.appendChild(tr);
+    });
+    differences.textContent = '';
+    if (d.sync.differences.length === 0) {
+      var none = el('td', 'The cluster holds what Slipway applied', 'hint'); none.colSpan = 3;
+      differences.appendChild(el('tr')).appendChild(none);
+    }
+    d.sync.differences.forEach(function (x) {
+      var tr = el('tr'); tr.setAttribute('data-difference', x.kind + '/' + x.name);
+      tr.appendChild(el('td', x.kind + '/' + x.name)); tr.appendChild(el('td', x.change)); tr.appendChild(el('td', x.fields.join(', ')));
+      differences.appendChild(tr);
+    });
+  }
   function drawActions(d) {
     byId('cancel').hidden = CANCELLABLE.indexOf(d.status) < 0;
     byId('undeploy').hidden = UNDEPLOYABLE.indexOf(d.status) < 0;
@@ -254,8 +280,9 @@ export const DEPLOYMENT_PAGE_SCRIPT = `
   }
   function draw(d) {
     current = d;
-    drawStatus(d); drawProgress(d); drawSteps(d); drawServices(d); drawError(d); drawPreflight(d); drawActions(d);
-    if (FINAL.indexOf(d.status) >= 0 && d.jobId && finishedJobs[d.jobId]) stopListening('');
+    drawStatus(d); drawProgress(d); drawSteps(d); drawServices(d); drawError(d); drawPreflight(d); drawLive(d); drawActions(d);
+    // A succeeded deployment is live: its health and sync keep coming as events.
+    if (FINAL.indexOf(d.status) >= 0 && d.status !== 'succeeded' && d.jobId && finishedJobs[d.jobId]) stopListening('');
   }
 
   function setLive(text) { byId('live').textContent = text; }

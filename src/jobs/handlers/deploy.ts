@@ -14,7 +14,7 @@ import { startOrchestration } from '../../adapters/orchestrator/start-orchestrat
 import { renderForConfig } from '../../services/manifests.js';
 import { pruneSelector } from '../../domain/manifests/labels.js';
 import { kubeconfigContext } from '../../services/deployments/service.js';
-import { getDeployment, getSealedKubeconfig, revisionLabelId, setApplied, setNamespaceCreated, setPreflight, updateDeployment } from '../../services/deployments/store.js';
+import { getDeployment, getSealedKubeconfig, revisionLabelId, setApplied, setLiveState, setNamespaceCreated, setPreflight, updateDeployment } from '../../services/deployments/store.js';
 import { preflightFor, preflightSummary, PreflightFailedError } from '../../services/deployments/preflight-deploy.js';
 import type { DeployedService, DeploymentStatus } from '../../services/deployments/model.js';
 import { AppError } from '../../errors.js';
@@ -78,6 +78,8 @@ export function deployHandler(deps: DeployDeps): JobHandler {
     async run(ctx) {
       const { deploymentId, deployment, kubeconfig } = await openDeployment(deps, ctx);
       await updateDeployment(deps.pool, deploymentId, { status: 'running', error: null });
+      // What a live watcher last saw no longer holds while the deploy runs again.
+      await setLiveState(deps.pool, deploymentId, null);
       const cluster = deps.connectCluster(kubeconfig);
       // The TLS handshake happens while the solution is fetched and rendered.
       cluster.preconnect();

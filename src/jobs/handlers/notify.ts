@@ -13,6 +13,6 @@ export function notifyHandler(deps: { pool: Pool; config: Config; log: Logger })
       deps.log.warn({ deploymentId: deployment.id }, 'CALLBACK_SECRET is not set: the callback is not sent');
       return;
     }
-    await deliverCallback(deployment.callbackUrl, callbackBody(deployment), deps.config.callbackSecret, deps.config.allowPrivateCallbacks);
+    await deliverCallback(deployment.callbackUrl, callbackBody(deployment, data.event === 'deployment.health' ? 'deployment.health' : 'deployment.finished'), deps.config.callbackSecret, deps.config.allowPrivateCallbacks);
   };
 }

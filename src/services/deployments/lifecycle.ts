@@ -7,8 +7,8 @@ import { cancelQueuedJob, insertJob, requestCancel } from '../../jobs/store.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { recordAudit } from '../audit.js';
 import type { Deployment, DeploymentView } from './model.js';
-import { kubeconfigContext, type DeploymentService, type DeploymentServiceDeps } from './service.js';
-import { getSealedKubeconfig, historyOf, TargetBusyError, targetKey, updateDeployment } from './store.js';
+import { DEPLOY_STEPS, kubeconfigContext, type DeploymentService, type DeploymentServiceDeps } from './service.js';
+import { getSealedKubeconfig, historyOf, liveDeploymentIds, TargetBusyError, targetKey, updateDeployment } from './store.js';
 
 export const UNDEPLOY_STEPS = ['delete objects', 'delete namespace', 'wait until gone'] as const;
 const FINAL = ['succeeded', 'failed', 'cancelled', 'deleted'];
@@ -38,6 +38,34 @@ export class DeploymentLifecycle {
         return this.deployments.view(tx, updated);
       });
       this.deps.queue.wake('undeploy');
+      return view;
+    } catch (error: unknown) {
+      if (isBusy(error)) throw await this.deployments.busyError(key);
+      throw error;
+    }
+  }
+
+  /**
+   * Apply the recorded revision again, as a new deploy job of this same deployment: what drifted
+   * (an object deleted or changed by hand) is put back; what did not is left as it is (server-side
+   * apply of the same objects changes nothing). Only a live deployment can be synced.
+   */
+  async sync(principal: Principal, id: string, isAdmin: boolean): Promise<DeploymentView> {
+    const deployment = await this.deployments.authorised(principal, id, isAdmin);
+    if (deployment.status !== 'succeeded' || !(await liveDeploymentIds(this.deps.pool)).includes(id)) {
+      throw new ConflictError(`Deployment ${id} is ${deployment.status === 'succeeded' ? 'no longer the one live in its namespace' : deployment.status}: only the live deployment of a namespace can be synced`, 'deployment_not_live');
+    }
+    const key = targetKey(deployment.clusterServer ?? '', deployment.namespace);
+    try {
+      const view = await inTransaction(this.deps.pool, async (tx) => {
+        const steps = deployment.solutionKind === 'pipeline' ? DEPLOY_STEPS : DEPLOY_STEPS.filter((step) => step !== 'start orchestrator');
+        const job = await insertJob(tx, { kind: 'deploy', subjectType: 'deployment', subjectId: id, owner: principal.user, input: { deploymentId: id }, steps });
+        await updateDeployment(tx, id, { status: 'queued', jobId: job.id, error: null });
+        await this.deps.queue.enqueue(tx, 'deploy', job.id, { expireInSeconds: Math.ceil(this.deps.config.deployTimeoutMs / 1000) + 600 });
+        await recordAudit(tx, { actor: principal.user, action: 'sync', subjectType: 'deployment', subjectId: id, clusterServer: deployment.clusterServer, namespace: deployment.namespace, result: 'accepted' });
+        return this.deployments.view(tx, { ...deployment, status: 'queued' as const, jobId: job.id, error: null });
+      });
+      this.deps.queue.wake('deploy');
       return view;
     } catch (error: unknown) {
       if (isBusy(error)) throw await this.deployments.busyError(key);

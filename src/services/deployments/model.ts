@@ -1,5 +1,6 @@
 import type { JobError, JobStep } from '../../jobs/model.js';
 import type { PreflightResult } from './preflight.js';
+import type { LiveHealth, LiveSync } from '../../domain/health/live.js';
 
 export const DEPLOYMENT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'deleting', 'deleted'] as const;
 export const BUSY_STATUSES: readonly DeploymentStatus[] = ['queued', 'running', 'deleting'];
@@ -36,6 +37,10 @@ export interface Deployment {
   rollbackOf: string | null;
   /** What the deploy's preflight found: every check, and the plan (null until it ran). */
   preflight: PreflightResult | null;
+  /** Live deployments: health as last watched (null until checked, and while a deploy runs). */
+  health: LiveHealth | null;
+  /** Live deployments: whether the cluster holds what Slipway applied. */
+  sync: LiveSync | null;
   createdAt: string;
   updatedAt: string;
 }

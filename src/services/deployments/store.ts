@@ -2,6 +2,7 @@ import type { Queryable } from '../../adapters/db/pool.js';
 import type { JobError } from '../../jobs/model.js';
 import type { DeployedService, Deployment, DeploymentStatus } from './model.js';
 import type { PreflightResult } from './preflight.js';
+import type { LiveHealth, LiveSync } from '../../domain/health/live.js';
 
 /** SQL for the deployments table. The sealed kube config is read only by `getSealedKubeconfig`. */
 interface DeploymentRow {
@@ -22,12 +23,14 @@ interface DeploymentRow {
   cleanup_on_failure: boolean;
   rollback_of: string | null;
   preflight: PreflightResult | null;
+  health: LiveHealth | null;
+  sync: LiveSync | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS =
-  'id, owner, solution_id, revision_id, solution_name, solution_kind, namespace, cluster_server, status, services, error, job_id, applied, callback_url, cleanup_on_failure, rollback_of, preflight, created_at, updated_at';
+  'id, owner, solution_id, revision_id, solution_name, solution_kind, namespace, cluster_server, status, services, error, job_id, applied, callback_url, cleanup_on_failure, rollback_of, preflight, health, sync, created_at, updated_at';
 
 function toDeployment(row: DeploymentRow): Deployment {
   return {
@@ -48,6 +51,8 @@ function toDeployment(row: DeploymentRow): Deployment {
     cleanupOnFailure: row.cleanup_on_failure,
     rollbackOf: row.rollback_of,
     preflight: row.preflight,
+    health: row.health,
+    sync: row.sync,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -233,4 +238,24 @@ export async function updateDeployment(
 
 export async function setPreflight(db: Queryable, id: string, preflight: PreflightResult): Promise<void> {
   await db.query('UPDATE deployments SET preflight = $2, updated_at = now() WHERE id = $1', [id, JSON.stringify(preflight)]);
+}
+
+/** Health and sync as the live watcher saw them; null clears them (a new deploy of the row starts). */
+export async function setLiveState(db: Queryable, id: string, live: { health: LiveHealth; sync: LiveSync } | null): Promise<void> {
+  await db.query('UPDATE deployments SET health = $2, sync = $3 WHERE id = $1', [id, live ? JSON.stringify(live.health) : null, live ? JSON.stringify(live.sync) : null]);
+}
+
+/**
+ * Deployments that are live: succeeded, and the namespace not taken since by a later deployment
+ * (one that failed or was cancelled leaves the earlier one standing).
+ */
+export async function liveDeploymentIds(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT d.id FROM deployments d
+      WHERE d.status = 'succeeded'
+        AND NOT EXISTS (SELECT 1 FROM deployments later WHERE later.target_key = d.target_key AND later.created_at > d.created_at
+                          AND later.status NOT IN ('failed', 'cancelled'))
+      ORDER BY d.created_at`,
+  );
+  return rows.map((r) => r.id);
 }
