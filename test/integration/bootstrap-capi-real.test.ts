@@ -12,12 +12,12 @@ import { planBootstrap, type BootstrapRequest } from '../../src/domain/bootstrap
 import { parseKubeconfig } from '../../src/domain/kubeconfig.js';
 import { objectsToYaml } from '../../src/domain/manifests/yaml.js';
 import { runClusterApiBootstrap, type ClusterApiBootstrapSettings } from '../../src/services/bootstrap/capi-engine.js';
-import type { BootstrapReporter } from '../../src/services/bootstrap/shared.js';
 import { installCapiCrds, type CapiCrd } from '../support/capi-crds.js';
 import { hostBody, TEST_IMAGE, waitForJob } from '../support/cluster-helpers.js';
 import { startFakeIronic, type FakeIronic } from '../support/ironic/fake-ironic.js';
 import { attachControlPlane, realKubeUnavailable, type ControlPlane } from '../support/real-kube.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { RecordingReporter, SITE_A } from '../support/bootstrap-reporter.js';
 
 /**
  * The cluster-api engine against the real Kubernetes control plane of the test run
@@ -42,14 +42,6 @@ const HOSTS: BootstrapHost[] = [
   { name: 'cp-1', address: '10.10.0.11', role: 'control-plane' },
   { name: 'node-1', address: '10.10.0.21', role: 'compute' },
 ];
-const SITE_A: BootstrapHost[] = [
-  { name: 'cp-1', address: '10.10.0.11', role: 'control-plane' },
-  { name: 'cp-2', address: '10.10.0.12', role: 'control-plane' },
-  { name: 'cp-3', address: '10.10.0.13', role: 'control-plane' },
-  { name: 'node-1', address: '10.10.0.21', role: 'compute' },
-  { name: 'node-2', address: '10.10.0.22', role: 'compute' },
-  { name: 'gpu-1', address: '10.10.0.31', role: 'gpu', labels: { 'nvidia.com/gpu': 'true' } },
-];
 const KINDS = ['BareMetalHost', 'Cluster', 'KubeadmConfigTemplate', 'KubeadmControlPlane', 'MachineDeployment', 'Metal3Cluster', 'Metal3MachineTemplate'];
 /** What the CRDs' schemas default on objects Slipway renders (`default:` in the pinned CRDs). */
 const SCHEMA_DEFAULTS: Record<string, string[]> = {
@@ -57,27 +49,6 @@ const SCHEMA_DEFAULTS: Record<string, string[]> = {
   KubeadmControlPlane: ['spec.rolloutStrategy={"rollingUpdate":{"maxSurge":1},"type":"RollingUpdate"}'],
 };
 
-/** A recording reporter (a test double of the job context), as in bootstrap-capi.test.ts. */
-class RecordingReporter implements BootstrapReporter {
-  readonly steps: Array<{ name: string; status: 'succeeded' | 'failed' }> = [];
-  readonly events: Array<{ type: string; message: string }> = [];
-  readonly signal = new AbortController().signal;
-
-  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      const result = await fn();
-      this.steps.push({ name, status: 'succeeded' });
-      return result;
-    } catch (error: unknown) {
-      this.steps.push({ name, status: 'failed' });
-      throw error;
-    }
-  }
-
-  async event(type: string, message: string): Promise<void> {
-    this.events.push({ type, message });
-  }
-}
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -6,8 +6,8 @@ import type { BootstrapHost } from '../../src/domain/bootstrap/hosts.js';
 import type { BootstrapRequest } from '../../src/domain/bootstrap/request.js';
 import { parseKubeconfig } from '../../src/domain/kubeconfig.js';
 import { runClusterApiBootstrap, type ClusterApiBootstrapSettings } from '../../src/services/bootstrap/capi-engine.js';
-import type { BootstrapReporter } from '../../src/services/bootstrap/shared.js';
 import { startFakeKube, type FakeKube, type KubeObject } from '../support/fake-kube/index.js';
+import { RecordingReporter } from '../support/bootstrap-reporter.js';
 
 /**
  * The cluster-api engine against the fake Kubernetes API server (a test double) as management
@@ -34,27 +34,6 @@ let fake: FakeKube;
 let client: ClusterClient;
 let counter = 0;
 
-/** A recording reporter (a test double of the job context). */
-class RecordingReporter implements BootstrapReporter {
-  readonly steps: Array<{ name: string; status: 'succeeded' | 'failed' }> = [];
-  readonly events: Array<{ type: string; message: string }> = [];
-  readonly signal = new AbortController().signal;
-
-  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      const result = await fn();
-      this.steps.push({ name, status: 'succeeded' });
-      return result;
-    } catch (error: unknown) {
-      this.steps.push({ name, status: 'failed' });
-      throw error;
-    }
-  }
-
-  async event(type: string, message: string): Promise<void> {
-    this.events.push({ type, message });
-  }
-}
 
 beforeAll(async () => {
   fake = await startFakeKube();

@@ -9,18 +9,11 @@ import { renderKudInstaller, renderSshKeySecret } from '../../src/domain/bootstr
 import { planBootstrap, type BootstrapRequest } from '../../src/domain/bootstrap/request.js';
 import { objectsToYaml } from '../../src/domain/manifests/yaml.js';
 import { assertValidBootstrapObject } from '../support/bootstrap-schema.js';
+import { SITE_A } from '../support/bootstrap-reporter.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/bootstrap/', import.meta.url));
 const JOB_ID = '5f0c2d8e-3b7a-4c1e-9f21-0a6b7c8d9e10';
 
-const SITE_A: BootstrapHost[] = [
-  { name: 'cp-1', address: '10.10.0.11', role: 'control-plane' },
-  { name: 'cp-2', address: '10.10.0.12', role: 'control-plane' },
-  { name: 'cp-3', address: '10.10.0.13', role: 'control-plane' },
-  { name: 'node-1', address: '10.10.0.21', role: 'compute' },
-  { name: 'node-2', address: '10.10.0.22', role: 'compute' },
-  { name: 'gpu-1', address: '10.10.0.31', role: 'gpu', labels: { 'nvidia.com/gpu': 'true' } },
-];
 
 const REQUEST_A: BootstrapRequest = {
   name: 'edge-a',
