@@ -11,11 +11,10 @@
  * namespace, after BENCH_WARM_UPS (2) untimed ones; BENCH_DETAIL=1 prints each run's steps.
  * Run: npm run bench   (or: npx tsx bench/deploy-apply.ts [nodes] [latencyMs])
  */
-import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment, type V1Namespace, type V1Service } from '@kubernetes/client-node';
 import { startRemoteFakeKube } from './support/fake-kube-client.js';
 import { startFakeOrchestrator } from '../test/support/fake-orchestrator.js';
 import { loadConfig } from '../src/config.js';
@@ -25,7 +24,7 @@ import { connectOrchestrator } from '../src/adapters/orchestrator/client.js';
 import { signDevToken } from '../src/http/auth/dev-token.js';
 import { decodeJwtSecret } from '../src/http/auth/secret.js';
 import { renderForConfig } from '../src/services/manifests.js';
-import type { PipelineSolution } from '../src/domain/solution.js';
+import { benchPipeline, median, range, sequentialCreateOrReplace, writeLocalSolution } from './support/deploy-bench.js';
 
 const NODES = Number(process.argv[2] ?? 50);
 const LATENCY = Number(process.argv[3] ?? 20);
@@ -33,55 +32,6 @@ const LATENCY = Number(process.argv[3] ?? 20);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WARM_UPS = Number(process.env.BENCH_WARM_UPS ?? 2);
 const SECRET = Buffer.from('bench-secret-bench-secret-bench!').toString('base64');
-
-function pipeline(nodes: number): PipelineSolution {
-  const names = Array.from({ length: nodes }, (_, i) => `model-${i + 1}`);
-  const blueprint = {
-    name: 'Bench Pipeline',
-    version: '1',
-    input_ports: [],
-    nodes: names.map((name, i) => ({
-      container_name: name,
-      node_type: 'MLModel',
-      image: `registry.example.org/bench/${name}:1`,
-      proto_uri: `org/acumos/bench/${name}/1/${name}-1.proto`,
-      operation_signature_list: [
-        {
-          operation_signature: { operation_name: 'step', input_message_name: 'Data', output_message_name: 'Data' },
-          connected_to: i + 1 < names.length ? [{ container_name: names[i + 1], operation_signature: { operation_name: 'step' } }] : [],
-        },
-      ],
-    })),
-    probeIndicator: [{ value: 'false' }],
-  };
-  const proto = 'syntax = "proto3";\nmessage Data { string text = 1; }\nservice Model { rpc step(Data) returns (Data); }\n';
-  return { kind: 'pipeline', solutionId: 'bench', revisionId: '1', name: 'Bench Pipeline', blueprint, protos: Object.fromEntries(names.map((n) => [n, proto])) };
-}
-
-async function sequentialCreateOrReplace(kubeconfig: string, objects: Array<V1Namespace | V1Service | V1Deployment>): Promise<void> {
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const exists = async (read: () => Promise<unknown>) => read().then(() => true, () => false);
-  for (const object of objects) {
-    const name = object.metadata?.name ?? '';
-    const namespace = object.metadata?.namespace ?? '';
-    if (object.kind === 'Namespace') {
-      const body = object as V1Namespace;
-      if (await exists(() => core.readNamespace({ name }))) await core.replaceNamespace({ name, body });
-      else await core.createNamespace({ body });
-    } else if (object.kind === 'Service') {
-      const body = object as V1Service;
-      if (await exists(() => core.readNamespacedService({ name, namespace }))) await core.replaceNamespacedService({ name, namespace, body });
-      else await core.createNamespacedService({ namespace, body });
-    } else {
-      const body = object as V1Deployment;
-      if (await exists(() => apps.readNamespacedDeployment({ name, namespace }))) await apps.replaceNamespacedDeployment({ name, namespace, body });
-      else await apps.createNamespacedDeployment({ namespace, body });
-    }
-  }
-}
 
 async function jobFinished(pool: { query: <R>(text: string, values: unknown[]) => Promise<{ rows: R[] }> }, jobId: string): Promise<void> {
   for (;;) {
@@ -100,23 +50,12 @@ interface TimedDeploy {
   steps: string;
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-const range = (values: readonly number[]): string => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
-
 async function main(): Promise<void> {
   const kube = await startRemoteFakeKube();
   const orchestrator = await startFakeOrchestrator();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'slipway-bench-'));
-  const solution = pipeline(NODES);
-  const revision = path.join(dataDir, 'solutions', 'bench', '1');
-  await mkdir(path.join(revision, 'microservice'), { recursive: true });
-  await writeFile(path.join(revision, 'solution.json'), JSON.stringify({ name: solution.name, kind: 'pipeline' }));
-  await writeFile(path.join(revision, 'blueprint.json'), JSON.stringify(solution.blueprint));
-  for (const [name, text] of Object.entries(solution.protos)) await writeFile(path.join(revision, 'microservice', `${name}.proto`), text);
+  const solution = benchPipeline(NODES);
+  await writeLocalSolution(path.join(dataDir, 'solutions'), solution);
 
   const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: SECRET, SOLUTION_SOURCE: 'local', SOLUTIONS_DIR: path.join(dataDir, 'solutions'), LOG_LEVEL: 'warn' });
   const sink = new Writable({ write: (_c, _e, cb) => cb() });

@@ -81,8 +81,9 @@ async function waitFinal(id: string, timeoutMs = 30_000): Promise<DeploymentBody
   }
 }
 
+/** The applies that wrote (the preflight's dry runs, `dryRun=All`, are not among them). */
 function applyRequests(namespace: string) {
-  return kube.requests.filter((r) => r.method === 'PATCH' && r.contentType?.includes('apply-patch') && (r.path.includes(`/namespaces/${namespace}`) || r.path.endsWith(`/namespaces/${namespace}`)));
+  return kube.requests.filter((r) => r.method === 'PATCH' && r.contentType?.includes('apply-patch') && r.query.dryRun !== 'All' && (r.path.includes(`/namespaces/${namespace}`) || r.path.endsWith(`/namespaces/${namespace}`)));
 }
 
 beforeEach(() => {

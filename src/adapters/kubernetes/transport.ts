@@ -137,6 +137,9 @@ const BUILT_IN_RESOURCES: Readonly<Record<string, V1APIResource>> = Object.fromE
       ['batch/v1', 'Job', 'jobs', true],
       ['rbac.authorization.k8s.io/v1', 'Role', 'roles', true],
       ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings', true],
+      ['authorization.k8s.io/v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false],
+      ['storage.k8s.io/v1', 'StorageClass', 'storageclasses', false],
+      ['v1', 'ResourceQuota', 'resourcequotas', true],
     ] as const
   ).map(([apiVersion, kind, name, namespaced]) => [
     `${apiVersion}/${kind}`,

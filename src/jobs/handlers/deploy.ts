@@ -93,7 +93,7 @@ export function deployHandler(deps: DeployDeps): JobHandler {
           return result;
         }, (r) => `${r.objects.length} objects`);
         await ctx.step('preflight', async () => {
-          const result = await preflightFor(cluster, deps.config, solution, rendered, pruneSelector(labelId));
+          const result = await preflightFor(cluster, deps.config, solution, rendered, labelId);
           await setPreflight(deps.pool, deploymentId, result);
           if (!result.passed) throw new PreflightFailedError(result);
           return result;

@@ -11,12 +11,12 @@ import { checkOrchestratorProtos, protosOfSolution } from '../../domain/orchestr
 import { AppError } from '../../errors.js';
 import { runPreflight, type PreflightResult } from './preflight.js';
 
-export function preflightFor(cluster: ClusterClient, config: Config, solution: Solution, rendered: RenderedSolution, pruneSelector: string): Promise<PreflightResult> {
+export function preflightFor(cluster: ClusterClient, config: Config, solution: Solution, rendered: RenderedSolution, labelId: string): Promise<PreflightResult> {
   const isPipeline = solution.kind === 'pipeline';
   return runPreflight(cluster, {
     namespace: rendered.namespace,
     rendered,
-    pruneSelector,
+    labelId,
     ...(config.imagePullSecret ? { imagePullSecret: config.imagePullSecret } : {}),
     ...(config.sharedFolderStorageClass ? { storageClass: config.sharedFolderStorageClass } : {}),
     protoProblems: isPipeline ? checkOrchestratorProtos(protosOfSolution(solution)) : [],

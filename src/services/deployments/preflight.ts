@@ -47,8 +47,8 @@ export interface PreflightResult {
 export interface PreflightInput {
   namespace: string;
   rendered: RenderedSolution;
-  /** Objects Slipway manages in the namespace that this deploy would prune (the previous revision's). */
-  pruneSelector: string;
+  /** The deployment id this deploy labels its objects with: Slipway's objects labelled otherwise are pruned. */
+  labelId: string;
   imagePullSecret?: string;
   storageClass?: string;
   /** The orchestrator's objections to the solution's protos, already worked out (pure). */
@@ -81,43 +81,47 @@ export async function runPreflight(cluster: ClusterClient, input: PreflightInput
     else add('orchestrator protos', 'failed', input.protoProblems.map((p) => p.detail).join('; '));
   };
 
-  try {
-    add('api server', 'passed', `${cluster.system} answers, Kubernetes ${await cluster.serverVersion()}`);
-  } catch (error: unknown) {
-    add('api server', 'failed', `${cluster.system} cannot be reached: ${errorMessage(error)}`);
+  // Everything at once, so the preflight costs about one round trip: what depends on the
+  // namespace existing (the dry run) is sent anyway and read in the light of it.
+  const [version, read, access, storage, pullSecret, quota, dryRun] = await Promise.all([
+    cluster.serverVersion().then((v) => ({ ok: true as const, v }), (error: unknown) => ({ ok: false as const, error })),
+    cluster.namespacePhase(input.namespace).catch((error: unknown) => error),
+    checkAccess(cluster, input),
+    checkStorage(cluster, input),
+    readPullSecret(cluster, input),
+    checkQuota(cluster, input),
+    dryRunAll(cluster, input),
+  ]);
+  if (!version.ok) {
+    add('api server', 'failed', `${cluster.system} cannot be reached: ${errorMessage(version.error)}`);
     protoCheck();
     return done();
   }
-
-  const read = await cluster.namespacePhase(input.namespace).catch((error: unknown) => error);
+  add('api server', 'passed', `${cluster.system} answers, Kubernetes ${version.v}`);
   // A kube config bound to one namespace may not read the Namespace object: it is there, then.
   const unreadable = read instanceof KubernetesRequestError && read.httpStatus === 403;
   const phase = unreadable ? 'active' : read;
   const namespaceExists = phase === 'active';
-  const [access] = await Promise.all([checkAccess(cluster, input, phase === 'absent')]);
-  checks.push(...access);
+  const accessChecks = access(phase === 'absent');
+  checks.push(...accessChecks);
   if (phase instanceof Error) add('namespace', 'failed', `Reading namespace ${input.namespace} failed: ${errorMessage(phase)}`);
   else if (phase === 'terminating') add('namespace', 'failed', `Namespace ${input.namespace} is being deleted (Terminating): wait until it is gone, or deploy into another namespace`);
   else if (unreadable) add('namespace', 'warning', `This kube config may not read Namespace ${input.namespace}; the deploy assumes it exists (as a kube config bound to one namespace would)`);
   else if (phase === 'active') add('namespace', 'passed', `Namespace ${input.namespace} exists and is Active`);
-  else add('namespace', access.some((c) => c.status === 'failed' && c.detail.includes('create namespaces')) ? 'failed' : 'passed', `Namespace ${input.namespace} does not exist; the deploy creates it`);
-
-  const [storage, pullSecret, quota, dryRun] = await Promise.all([
-    checkStorage(cluster, input),
-    checkPullSecret(cluster, input, namespaceExists),
-    namespaceExists ? checkQuota(cluster, input) : Promise.resolve(undefined),
-    dryRunAll(cluster, input, namespaceExists),
-  ]);
-  for (const check of [storage, pullSecret, quota]) if (check) checks.push(check);
-  checks.push(dryRun.check);
+  else add('namespace', accessChecks.some((c) => c.status === 'failed' && c.detail.includes('create namespaces')) ? 'failed' : 'passed', `Namespace ${input.namespace} does not exist; the deploy creates it`);
+  const secret = pullSecret(namespaceExists);
+  for (const check of [storage, secret, namespaceExists ? quota : undefined]) if (check) checks.push(check);
+  const dry = dryRun(namespaceExists);
+  checks.push(dry.check);
   protoCheck();
-  return done(dryRun.plan);
+  return done(dry.plan);
 }
 
-async function checkAccess(cluster: ClusterClient, input: PreflightInput, createsNamespace: boolean): Promise<PreflightCheck[]> {
+/** The access reviews, sent before the namespace's state is known; judged once it is. */
+async function checkAccess(cluster: ClusterClient, input: PreflightInput): Promise<(createsNamespace: boolean) => PreflightCheck[]> {
   const ns = input.namespace;
-  const needs: Array<AccessAttributes & { why: 'apply' | 'diagnose' }> = [];
-  if (createsNamespace) needs.push({ verb: 'create', group: '', resource: 'namespaces', why: 'apply' });
+  const needs: Array<AccessAttributes & { why: 'apply' | 'diagnose' | 'new-namespace' }> = [];
+  needs.push({ verb: 'create', group: '', resource: 'namespaces', why: 'new-namespace' });
   const kinds = new Set(input.rendered.objects.map((o) => o.kind ?? '').filter((k) => k !== 'Namespace'));
   for (const kind of kinds) {
     const k = KINDS[kind];
@@ -131,21 +135,24 @@ async function checkAccess(cluster: ClusterClient, input: PreflightInput, create
   needs.push({ verb: 'list', group: '', resource: 'pods', namespace: ns, why: 'apply' });
   needs.push({ verb: 'get', group: '', resource: 'pods', subresource: 'log', namespace: ns, why: 'diagnose' });
   needs.push({ verb: 'list', group: '', resource: 'events', namespace: ns, why: 'diagnose' });
-  let decisions;
+  let decisions: Awaited<ReturnType<ClusterClient['reviewAccess']>>;
   try {
     decisions = await cluster.reviewAccess(needs);
   } catch (error: unknown) {
-    return [{ name: 'permissions', status: 'warning', detail: `Could not ask the API server what this kube config may do (${errorMessage(error)}); the apply will tell` }];
+    return () => [{ name: 'permissions', status: 'warning', detail: `Could not ask the API server what this kube config may do (${errorMessage(error)}); the apply will tell` }];
   }
-  const name = (a: AccessAttributes) => `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}${a.namespace ? ` in namespace ${a.namespace}` : ' (cluster-wide)'}`;
-  const denied = needs.filter((_, i) => !decisions[i]?.allowed);
-  const blocking = denied.filter((a) => a.why === 'apply');
-  const diagnostics = denied.filter((a) => a.why === 'diagnose');
-  const checks: PreflightCheck[] = [];
-  if (blocking.length > 0) checks.push({ name: 'permissions', status: 'failed', detail: `This kube config may not ${blocking.map(name).join(', ')}: grant these (a Role and RoleBinding in the namespace) or use another kube config` });
-  else checks.push({ name: 'permissions', status: 'passed', detail: `This kube config may do all ${needs.length - diagnostics.length} things the deploy needs in namespace ${ns}` });
-  if (diagnostics.length > 0) checks.push({ name: 'diagnostic permissions', status: 'warning', detail: `This kube config may not ${diagnostics.map(name).join(', ')}: a failed deploy cannot show the pods' logs and events` });
-  return checks;
+  return (createsNamespace) => {
+    const asked = needs.map((need, i) => ({ need, allowed: decisions[i]?.allowed === true })).filter(({ need }) => need.why !== 'new-namespace' || createsNamespace);
+    const name = (a: AccessAttributes) => `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}${a.namespace ? ` in namespace ${a.namespace}` : ' (cluster-wide)'}`;
+    const denied = asked.filter((a) => !a.allowed).map((a) => a.need);
+    const blocking = denied.filter((a) => a.why !== 'diagnose');
+    const diagnostics = denied.filter((a) => a.why === 'diagnose');
+    const checks: PreflightCheck[] = [];
+    if (blocking.length > 0) checks.push({ name: 'permissions', status: 'failed', detail: `This kube config may not ${blocking.map(name).join(', ')}: grant these (a Role and RoleBinding in the namespace) or use another kube config` });
+    else checks.push({ name: 'permissions', status: 'passed', detail: `This kube config may do all ${asked.length - diagnostics.length} things the deploy needs in namespace ${ns}` });
+    if (diagnostics.length > 0) checks.push({ name: 'diagnostic permissions', status: 'warning', detail: `This kube config may not ${diagnostics.map(name).join(', ')}: a failed deploy cannot show the pods' logs and events` });
+    return checks;
+  };
 }
 
 async function checkStorage(cluster: ClusterClient, input: PreflightInput): Promise<PreflightCheck | undefined> {
@@ -169,18 +176,17 @@ async function checkStorage(cluster: ClusterClient, input: PreflightInput): Prom
   return { name, status: 'warning', detail: 'No StorageClass is configured (SHARED_FOLDER_STORAGE_CLASS) and the cluster has no default one: the shared folder\'s claim binds only to a ReadWriteMany PersistentVolume made by hand' };
 }
 
-async function checkPullSecret(cluster: ClusterClient, input: PreflightInput, namespaceExists: boolean): Promise<PreflightCheck | undefined> {
-  if (input.imagePullSecret === undefined) return undefined;
+async function readPullSecret(cluster: ClusterClient, input: PreflightInput): Promise<(namespaceExists: boolean) => PreflightCheck | undefined> {
+  const secretName = input.imagePullSecret;
+  if (secretName === undefined) return () => undefined;
   const name = 'pull secret';
-  if (!namespaceExists) return { name, status: 'failed', detail: `IMAGE_PULL_SECRET is ${input.imagePullSecret}, but namespace ${input.namespace} does not exist yet, so neither does the Secret: create the namespace and the Secret in it first` };
-  try {
-    const found = await cluster.readObject({ apiVersion: 'v1', kind: 'Secret', namespace: input.namespace, name: input.imagePullSecret });
-    return found
-      ? { name, status: 'passed', detail: `Secret ${input.imagePullSecret} exists in namespace ${input.namespace}` }
-      : { name, status: 'failed', detail: `Secret ${input.imagePullSecret} (IMAGE_PULL_SECRET) does not exist in namespace ${input.namespace}: the pods could not pull their images` };
-  } catch (error: unknown) {
-    return { name, status: 'warning', detail: `Could not read Secret ${input.imagePullSecret} in namespace ${input.namespace} (${errorMessage(error)})` };
-  }
+  const found = await cluster.readObject({ apiVersion: 'v1', kind: 'Secret', namespace: input.namespace, name: secretName }).then((o) => o !== undefined, (error: unknown) => error);
+  return (namespaceExists) => {
+    if (!namespaceExists) return { name, status: 'failed', detail: `IMAGE_PULL_SECRET is ${secretName}, but namespace ${input.namespace} does not exist yet, so neither does the Secret: create the namespace and the Secret in it first` };
+    if (found === true) return { name, status: 'passed', detail: `Secret ${secretName} exists in namespace ${input.namespace}` };
+    if (found === false) return { name, status: 'failed', detail: `Secret ${secretName} (IMAGE_PULL_SECRET) does not exist in namespace ${input.namespace}: the pods could not pull their images` };
+    return { name, status: 'warning', detail: `Could not read Secret ${secretName} in namespace ${input.namespace} (${errorMessage(found)})` };
+  };
 }
 
 /** Resource names a quota counts, and how many of them this deploy would add. */
@@ -234,69 +240,61 @@ async function checkQuota(cluster: ClusterClient, input: PreflightInput): Promis
 
 /**
  * A server-side dry run of every object (validation, defaulting and admission as for the real
- * apply) and, from it, the plan: each object compared with what is there now.
+ * apply) and, from it, the plan: each object compared with what is there now. Sent before the
+ * namespace's state is known: into a namespace that does not exist, only the Namespace counts.
  */
-async function dryRunAll(cluster: ClusterClient, input: PreflightInput, namespaceExists: boolean): Promise<{ check: PreflightCheck; plan?: DeployPlan }> {
+async function dryRunAll(cluster: ClusterClient, input: PreflightInput): Promise<(namespaceExists: boolean) => { check: PreflightCheck; plan?: DeployPlan }> {
   const name = 'server-side dry run';
   const objects = input.rendered.objects.filter((o) => o.kind !== 'Namespace');
-  const plan: DeployPlan = { create: [], update: [], prune: [], unchanged: [] };
   const entry = (o: KubernetesObject): PlanEntry => ({ kind: o.kind ?? '', name: o.metadata?.name ?? '' });
-  if (!namespaceExists) {
-    // Nothing can be dry-run into a namespace that does not exist yet; the namespace itself can.
+  const apply = async (object: KubernetesObject): Promise<{ object?: KubernetesObject; refused?: string }> => {
     try {
-      await cluster.applyWaves([[input.rendered.namespaceObject]], { fieldManager: FIELD_MANAGER, concurrency: 1, dryRun: true });
+      const [applied] = (await cluster.applyWaves([[object]], { fieldManager: FIELD_MANAGER, concurrency: 1, dryRun: true })).objects;
+      return applied?.object ? { object: applied.object } : {};
     } catch (error: unknown) {
-      return { check: { name, status: 'failed', detail: `Namespace/${input.namespace}: ${refusal(error)}` } };
+      if (error instanceof KubernetesApplyError || (error instanceof KubernetesRequestError && !error.transient)) return { refused: `${describeObject(object)}: ${refusal(error)}` };
+      throw error;
     }
-    plan.create.push(entry(input.rendered.namespaceObject), ...objects.map(entry));
-    return { check: { name, status: 'warning', detail: `Namespace ${input.namespace} does not exist yet: only the Namespace could be dry-run; its ${objects.length} objects are checked by the apply` }, plan };
-  }
-  const existing = new Map<string, KubernetesObject>();
-  const refused: string[] = [];
-  const results = new Map<string, KubernetesObject>();
-  try {
-    await Promise.all([
-      ...PRUNED_KINDS.map(async (kind) => {
-        for (const o of await cluster.listObjects({ apiVersion: KINDS[kind]?.apiVersion ?? 'v1', kind, namespace: input.namespace, labelSelector: 'app.kubernetes.io/managed-by=slipway' })) existing.set(`${kind}/${o.metadata?.name ?? ''}`, o);
-      }),
-      ...objects.map(async (object) => {
-        try {
-          const [applied] = (await cluster.applyWaves([[object]], { fieldManager: FIELD_MANAGER, concurrency: 1, dryRun: true })).objects;
-          if (applied?.object) results.set(describeObject(object), applied.object);
-        } catch (error: unknown) {
-          if (error instanceof KubernetesApplyError || (error instanceof KubernetesRequestError && !error.transient)) refused.push(`${describeObject(object)}: ${refusal(error)}`);
-          else throw error;
-        }
-      }),
-    ]);
-  } catch (error: unknown) {
-    return { check: { name, status: 'warning', detail: `The dry run could not be completed (${errorMessage(error)}); the apply will tell` } };
-  }
-  // Objects not labelled as Slipway's but of the same name are compared too (read one by one).
-  await Promise.all(objects.filter((o) => !existing.has(describeObject(o))).map(async (o) => {
-    const found = await cluster.readObject({ apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? '', namespace: input.namespace, name: o.metadata?.name ?? '' }).catch(() => undefined);
-    if (found) existing.set(describeObject(o), found);
-  }));
-  const rendered = new Set(objects.map(describeObject));
-  for (const object of objects) {
-    const key = describeObject(object);
-    const before = existing.get(key);
-    const after = results.get(key);
-    if (!before) plan.create.push(entry(object));
-    else {
-      const fields = after ? changedFields(before, after) : ['(refused by the dry run)'];
-      if (fields.length === 0) plan.unchanged.push(entry(object));
-      else plan.update.push({ ...entry(object), fields });
+  };
+  const [namespaceResult, present, results] = await Promise.all([
+    apply(input.rendered.namespaceObject).catch((error: unknown) => ({ refused: `Namespace/${input.namespace}: ${errorMessage(error)}` })),
+    Promise.all(PRUNED_KINDS.map((kind) => cluster.listObjects({ apiVersion: KINDS[kind]?.apiVersion ?? 'v1', kind, namespace: input.namespace }))).then((lists) => lists.flat(), (error: unknown) => error),
+    Promise.all(objects.map((o) => apply(o))).catch((error: unknown) => error),
+  ]);
+  return (namespaceExists) => {
+    const plan: DeployPlan = { create: [], update: [], prune: [], unchanged: [] };
+    if (!namespaceExists) {
+      if (namespaceResult.refused) return { check: { name, status: 'failed', detail: namespaceResult.refused } };
+      plan.create.push(entry(input.rendered.namespaceObject), ...objects.map(entry));
+      return { check: { name, status: 'warning', detail: `Namespace ${input.namespace} does not exist yet: only the Namespace could be dry-run; its ${objects.length} objects are checked by the apply` }, plan };
     }
-  }
-  const prunable = await Promise.all(PRUNED_KINDS.map(async (kind) =>
-    cluster.listObjects({ apiVersion: KINDS[kind]?.apiVersion ?? 'v1', kind, namespace: input.namespace, labelSelector: input.pruneSelector }).catch(() => [])));
-  for (const o of prunable.flat()) {
-    const key = `${o.kind ?? ''}/${o.metadata?.name ?? ''}`;
-    if (!rendered.has(key) && o.metadata?.deletionTimestamp == null) plan.prune.push({ kind: o.kind ?? '', name: o.metadata?.name ?? '' });
-  }
-  if (refused.length > 0) return { check: { name, status: 'failed', detail: `The API server refuses ${refused.length} of ${objects.length} objects: ${refused.join('; ')}` }, plan };
-  return { check: { name, status: 'passed', detail: `The API server accepts all ${objects.length} objects (validation and admission, nothing stored)` }, plan };
+    if (present instanceof Error || results instanceof Error || !Array.isArray(present) || !Array.isArray(results)) {
+      const error = present instanceof Error ? present : results;
+      return { check: { name, status: 'warning', detail: `The dry run could not be completed (${errorMessage(error)}); the apply will tell` } };
+    }
+    const existing = new Map(present.map((o) => [describeObject(o), o]));
+    const rendered = new Set(objects.map(describeObject));
+    const refused: string[] = [];
+    objects.forEach((object, i) => {
+      const result = results[i] ?? {};
+      if (result.refused) refused.push(result.refused);
+      const before = existing.get(describeObject(object));
+      if (!before) plan.create.push(entry(object));
+      else {
+        const fields = result.object ? changedFields(before, result.object) : ['(refused by the dry run)'];
+        if (fields.length === 0) plan.unchanged.push(entry(object));
+        else plan.update.push({ ...entry(object), fields });
+      }
+    });
+    // What the prune step removes: Slipway's objects of another deployment that this one does not render.
+    for (const o of present) {
+      const labels = o.metadata?.labels ?? {};
+      if (labels['app.kubernetes.io/managed-by'] !== 'slipway' || labels['slipway.io/deployment-id'] === input.labelId) continue;
+      if (!rendered.has(describeObject(o)) && o.metadata?.deletionTimestamp == null) plan.prune.push(entry(o));
+    }
+    if (refused.length > 0) return { check: { name, status: 'failed', detail: `The API server refuses ${refused.length} of ${objects.length} objects: ${refused.join('; ')}` }, plan };
+    return { check: { name, status: 'passed', detail: `The API server accepts all ${objects.length} objects (validation and admission, nothing stored)` }, plan };
+  };
 }
 
 function refusal(error: unknown): string {

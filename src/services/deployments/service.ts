@@ -15,7 +15,6 @@ import { recordAudit } from '../audit.js';
 import { ClusterService } from '../clusters/service.js';
 import { checkCallbackUrl } from '../notifications.js';
 import type { Deployment, DeploymentView } from './model.js';
-import { pruneSelector } from '../../domain/manifests/labels.js';
 import type { ClusterClient } from '../../adapters/kubernetes/cluster-client.js';
 import { renderForConfig } from '../manifests.js';
 import type { PreflightResult } from './preflight.js';
@@ -103,7 +102,7 @@ export class DeploymentService {
     const rendered = renderForConfig(request.solution, this.deps.config, request.namespace, labelId);
     const cluster = this.deps.connectCluster(request.kubeconfig);
     try {
-      return await preflightFor(cluster, this.deps.config, request.solution, rendered, pruneSelector(labelId));
+      return await preflightFor(cluster, this.deps.config, request.solution, rendered, labelId);
     } finally {
       cluster.close();
     }
