@@ -13,8 +13,8 @@ import type { OrchestratorClient } from '../../adapters/orchestrator/client.js';
 import { startOrchestration } from '../../adapters/orchestrator/start-orchestration.js';
 import { renderForConfig } from '../../services/manifests.js';
 import { pruneSelector } from '../../domain/manifests/labels.js';
-import { kubeconfigContext } from '../../services/deployments/service.js';
-import { getDeployment, getSealedKubeconfig, revisionLabelId, setApplied, setLiveState, setNamespaceCreated, setPreflight, updateDeployment } from '../../services/deployments/store.js';
+import { openDeploymentKubeconfig } from '../../services/deployments/service.js';
+import { getDeployment, revisionLabelId, setApplied, setLiveState, setNamespaceCreated, setPreflight, updateDeployment } from '../../services/deployments/store.js';
 import { preflightFor, preflightSummary, PreflightFailedError } from '../../services/deployments/preflight-deploy.js';
 import type { DeployedService, DeploymentStatus } from '../../services/deployments/model.js';
 import { AppError } from '../../errors.js';
@@ -61,9 +61,8 @@ export const APPLY_CONCURRENCY = 64;
 export async function openDeployment(deps: Pick<DeployDeps, 'pool' | 'secretBox'>, ctx: JobContext) {
   const deploymentId = String(ctx.job.input.deploymentId ?? ctx.job.subjectId);
   const deployment = await getDeployment(deps.pool, deploymentId);
-  const sealed = await getSealedKubeconfig(deps.pool, deploymentId);
-  if (!deployment || !sealed) throw new DeploymentGoneError(deploymentId);
-  const kubeconfig = JSON.parse(deps.secretBox.open(sealed, kubeconfigContext(deploymentId))) as SafeKubeconfig;
+  const kubeconfig = await openDeploymentKubeconfig(deps, deploymentId);
+  if (!deployment || !kubeconfig) throw new DeploymentGoneError(deploymentId);
   return { deploymentId, deployment, kubeconfig };
 }
 

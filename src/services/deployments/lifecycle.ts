@@ -7,8 +7,8 @@ import { cancelQueuedJob, insertJob, requestCancel } from '../../jobs/store.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { recordAudit } from '../audit.js';
 import type { Deployment, DeploymentView } from './model.js';
-import { DEPLOY_STEPS, kubeconfigContext, type DeploymentService, type DeploymentServiceDeps } from './service.js';
-import { getSealedKubeconfig, historyOf, liveDeploymentIds, TargetBusyError, targetKey, updateDeployment } from './store.js';
+import { DEPLOY_STEPS, openDeploymentKubeconfig, type DeploymentService, type DeploymentServiceDeps } from './service.js';
+import { historyOf, liveDeploymentIds, TargetBusyError, targetKey, updateDeployment } from './store.js';
 
 export const UNDEPLOY_STEPS = ['delete objects', 'delete namespace', 'wait until gone'] as const;
 const FINAL = ['succeeded', 'failed', 'cancelled', 'deleted'];
@@ -129,9 +129,9 @@ export class DeploymentLifecycle {
 
   /** Read-only uses of the kube config (logs, rollback) open it here; it is never returned. */
   private async kubeconfigOf(deployment: Deployment): Promise<SafeKubeconfig> {
-    const sealed = await getSealedKubeconfig(this.deps.pool, deployment.id);
-    if (!sealed) throw new ConflictError(`Deployment ${deployment.id} has no stored kube config`, 'kubeconfig_missing');
-    return JSON.parse(this.deps.secretBox.open(sealed, kubeconfigContext(deployment.id))) as SafeKubeconfig;
+    const kubeconfig = await openDeploymentKubeconfig(this.deps, deployment.id);
+    if (!kubeconfig) throw new ConflictError(`Deployment ${deployment.id} has no stored kube config`, 'kubeconfig_missing');
+    return kubeconfig;
   }
 }
 

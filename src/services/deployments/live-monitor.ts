@@ -22,8 +22,8 @@ import { liveHealth, liveSync, type LiveHealth, type LiveSync } from '../../doma
 import type { JobQueue } from '../../jobs/queue.js';
 import { appendEvent } from '../../jobs/store.js';
 import { renderForConfig } from '../manifests.js';
-import { kubeconfigContext } from './service.js';
-import { getDeployment, getSealedKubeconfig, liveDeploymentIds, revisionLabelId, setLiveState } from './store.js';
+import { openDeploymentKubeconfig } from './service.js';
+import { getDeployment, liveDeploymentIds, revisionLabelId, setLiveState } from './store.js';
 
 export interface LiveMonitorDeps {
   config: Config;
@@ -140,9 +140,8 @@ class LiveWatcher {
 
   private async run(): Promise<void> {
     const deployment = await getDeployment(this.deps.pool, this.id);
-    const sealed = await getSealedKubeconfig(this.deps.pool, this.id);
-    if (!deployment || !sealed || this.stopped) return;
-    const kubeconfig = JSON.parse(this.deps.secretBox.open(sealed, kubeconfigContext(this.id))) as SafeKubeconfig;
+    const kubeconfig = await openDeploymentKubeconfig(this.deps, this.id);
+    if (!deployment || !kubeconfig || this.stopped) return;
     const solution = await this.deps.solutionSource.getSolution(deployment.solutionId, deployment.revisionId);
     const rendered = renderForConfig(solution, this.deps.config, deployment.namespace, await revisionLabelId(this.deps.pool, this.id));
     this.cluster = this.deps.connectCluster(kubeconfig);

@@ -83,14 +83,17 @@ export async function runPreflight(cluster: ClusterClient, input: PreflightInput
 
   // Everything at once, so the preflight costs about one round trip: what depends on the
   // namespace existing (the dry run) is sent anyway and read in the light of it.
+  // What the namespace holds of the kinds a deploy writes: read once, for the quota and the plan.
+  const present: Promise<KubernetesObject[]> = Promise.all(PRUNED_KINDS.map((kind) => cluster.listObjects({ apiVersion: KINDS[kind]?.apiVersion ?? 'v1', kind, namespace: input.namespace }))).then((lists) => lists.flat());
+  present.catch(() => undefined);
   const [version, read, access, storage, pullSecret, quota, dryRun] = await Promise.all([
     cluster.serverVersion().then((v) => ({ ok: true as const, v }), (error: unknown) => ({ ok: false as const, error })),
     cluster.namespacePhase(input.namespace).catch((error: unknown) => error),
     checkAccess(cluster, input),
     checkStorage(cluster, input),
     readPullSecret(cluster, input),
-    checkQuota(cluster, input),
-    dryRunAll(cluster, input),
+    checkQuota(cluster, input, present),
+    dryRunAll(cluster, input, present),
   ]);
   if (!version.ok) {
     add('api server', 'failed', `${cluster.system} cannot be reached: ${errorMessage(version.error)}`);
@@ -204,16 +207,14 @@ function additions(input: PreflightInput, existing: ReadonlySet<string>): Record
   };
 }
 
-async function checkQuota(cluster: ClusterClient, input: PreflightInput): Promise<PreflightCheck | undefined> {
+async function checkQuota(cluster: ClusterClient, input: PreflightInput, present: Promise<KubernetesObject[]>): Promise<PreflightCheck | undefined> {
   const name = 'resource quota';
   let quotas: Array<KubernetesObject & { status?: { hard?: Record<string, string>; used?: Record<string, string> } }>;
   let existing: Set<string>;
   try {
     quotas = await cluster.listObjects({ apiVersion: 'v1', kind: 'ResourceQuota', namespace: input.namespace });
     if (quotas.length === 0) return { name, status: 'passed', detail: `No ResourceQuota in namespace ${input.namespace}` };
-    const present = await Promise.all(['Deployment', 'Service', 'PersistentVolumeClaim'].map(async (kind) =>
-      (await cluster.listObjects({ apiVersion: KINDS[kind]?.apiVersion ?? 'v1', kind, namespace: input.namespace })).map((o) => `${kind}/${o.metadata?.name ?? ''}`)));
-    existing = new Set(present.flat());
+    existing = new Set((await present).map(describeObject));
   } catch (error: unknown) {
     return { name, status: 'warning', detail: `Could not read the ResourceQuotas of namespace ${input.namespace} (${errorMessage(error)})` };
   }
@@ -243,7 +244,7 @@ async function checkQuota(cluster: ClusterClient, input: PreflightInput): Promis
  * apply) and, from it, the plan: each object compared with what is there now. Sent before the
  * namespace's state is known: into a namespace that does not exist, only the Namespace counts.
  */
-async function dryRunAll(cluster: ClusterClient, input: PreflightInput): Promise<(namespaceExists: boolean) => { check: PreflightCheck; plan?: DeployPlan }> {
+async function dryRunAll(cluster: ClusterClient, input: PreflightInput, present: Promise<KubernetesObject[]>): Promise<(namespaceExists: boolean) => { check: PreflightCheck; plan?: DeployPlan }> {
   const name = 'server-side dry run';
   const objects = input.rendered.objects.filter((o) => o.kind !== 'Namespace');
   const entry = (o: KubernetesObject): PlanEntry => ({ kind: o.kind ?? '', name: o.metadata?.name ?? '' });
@@ -252,13 +253,13 @@ async function dryRunAll(cluster: ClusterClient, input: PreflightInput): Promise
       const [applied] = (await cluster.applyWaves([[object]], { fieldManager: FIELD_MANAGER, concurrency: 1, dryRun: true })).objects;
       return applied?.object ? { object: applied.object } : {};
     } catch (error: unknown) {
-      if (error instanceof KubernetesApplyError || (error instanceof KubernetesRequestError && !error.transient)) return { refused: `${describeObject(object)}: ${refusal(error)}` };
+      if (error instanceof KubernetesApplyError || (error instanceof KubernetesRequestError && !error.transient)) return { refused: `${describeObject(object)}: ${errorMessage(error)}` };
       throw error;
     }
   };
-  const [namespaceResult, present, results] = await Promise.all([
+  const [namespaceResult, held, results] = await Promise.all([
     apply(input.rendered.namespaceObject).catch((error: unknown) => ({ refused: `Namespace/${input.namespace}: ${errorMessage(error)}` })),
-    Promise.all(PRUNED_KINDS.map((kind) => cluster.listObjects({ apiVersion: KINDS[kind]?.apiVersion ?? 'v1', kind, namespace: input.namespace }))).then((lists) => lists.flat(), (error: unknown) => error),
+    present.catch((error: unknown) => error),
     Promise.all(objects.map((o) => apply(o))).catch((error: unknown) => error),
   ]);
   return (namespaceExists) => {
@@ -268,11 +269,11 @@ async function dryRunAll(cluster: ClusterClient, input: PreflightInput): Promise
       plan.create.push(entry(input.rendered.namespaceObject), ...objects.map(entry));
       return { check: { name, status: 'warning', detail: `Namespace ${input.namespace} does not exist yet: only the Namespace could be dry-run; its ${objects.length} objects are checked by the apply` }, plan };
     }
-    if (present instanceof Error || results instanceof Error || !Array.isArray(present) || !Array.isArray(results)) {
-      const error = present instanceof Error ? present : results;
+    if (!Array.isArray(held) || !Array.isArray(results)) {
+      const error = Array.isArray(held) ? results : held;
       return { check: { name, status: 'warning', detail: `The dry run could not be completed (${errorMessage(error)}); the apply will tell` } };
     }
-    const existing = new Map(present.map((o) => [describeObject(o), o]));
+    const existing = new Map(held.map((o) => [describeObject(o), o]));
     const rendered = new Set(objects.map(describeObject));
     const refused: string[] = [];
     objects.forEach((object, i) => {
@@ -287,7 +288,7 @@ async function dryRunAll(cluster: ClusterClient, input: PreflightInput): Promise
       }
     });
     // What the prune step removes: Slipway's objects of another deployment that this one does not render.
-    for (const o of present) {
+    for (const o of held) {
       const labels = o.metadata?.labels ?? {};
       if (labels['app.kubernetes.io/managed-by'] !== 'slipway' || labels['slipway.io/deployment-id'] === input.labelId) continue;
       if (!rendered.has(describeObject(o)) && o.metadata?.deletionTimestamp == null) plan.prune.push(entry(o));
@@ -295,10 +296,6 @@ async function dryRunAll(cluster: ClusterClient, input: PreflightInput): Promise
     if (refused.length > 0) return { check: { name, status: 'failed', detail: `The API server refuses ${refused.length} of ${objects.length} objects: ${refused.join('; ')}` }, plan };
     return { check: { name, status: 'passed', detail: `The API server accepts all ${objects.length} objects (validation and admission, nothing stored)` }, plan };
   };
-}
-
-function refusal(error: unknown): string {
-  return errorMessage(error);
 }
 
 /** Paths under spec, data and metadata.labels/annotations whose values differ. */

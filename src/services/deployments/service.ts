@@ -19,7 +19,7 @@ import type { ClusterClient } from '../../adapters/kubernetes/cluster-client.js'
 import { renderForConfig } from '../manifests.js';
 import type { PreflightResult } from './preflight.js';
 import { preflightFor } from './preflight-deploy.js';
-import { standingRevisionId, busyDeploymentOf, deployedSolutions, getDeployment, historyOf, insertDeployment, listDeployments, TargetBusyError, targetKey, targetKeyOf } from './store.js';
+import { getSealedKubeconfig, standingRevisionId, busyDeploymentOf, deployedSolutions, getDeployment, historyOf, insertDeployment, listDeployments, TargetBusyError, targetKey, targetKeyOf } from './store.js';
 
 /**
  * The deploy job's steps. Leftovers of the previous revision are pruned only once the new one is
@@ -55,6 +55,12 @@ export interface DeploymentServiceDeps {
 /** The context a sealed kube config is bound to: it opens only for this deployment's row. */
 export function kubeconfigContext(deploymentId: string): string {
   return `deployment:${deploymentId}:kubeconfig`;
+}
+
+/** The deployment's kube config, opened; undefined when the row or its sealed kube config is gone. */
+export async function openDeploymentKubeconfig(deps: { pool: Pool; secretBox: SecretBox }, deploymentId: string): Promise<SafeKubeconfig | undefined> {
+  const sealed = await getSealedKubeconfig(deps.pool, deploymentId);
+  return sealed === undefined ? undefined : (JSON.parse(deps.secretBox.open(sealed, kubeconfigContext(deploymentId))) as SafeKubeconfig);
 }
 
 /** What a new deploy job needs, whether asked for by a user or by a rollback. */
